@@ -1,0 +1,245 @@
+"""The model's rules: small pure functions over numpy arrays (each also works on scalars).
+
+Every rule here is one submodel of ODD.md §7, unit-tested against its formula or an analytic
+oracle. None of them reads scenario files, draws random numbers or keeps state: the model
+passes arrays in and gets arrays back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse.linalg import spsolve
+
+__all__ = [
+    "churn_hazard",
+    "complaint_probability",
+    "disconfirmation_satisfaction",
+    "expectation_target",
+    "adapt",
+    "fj_equilibrium",
+    "fj_step",
+    "frontline_empowerment",
+    "funded_projects",
+    "interaction_quality",
+    "invisible_quality",
+    "lifetime_value_multiple",
+    "net_promoter_score",
+    "nps_score",
+    "per_week",
+    "problem_outcome",
+    "problem_probability",
+    "recovery_capability",
+    "recovery_probability",
+    "visible_quality",
+    "word_of_mouth",
+]
+
+Array = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- time
+
+
+def per_week(rate: ArrayLike, weeks_per_period: float) -> Array:
+    """Weekly probability equivalent to a per-period probability: ``1 - (1 - p)^(1/w)``.
+
+    A 0.9% monthly churn (weeks_per_period = 52/12) is 0.2085% a week and 89.7% a year kept.
+    """
+    return 1.0 - np.power(1.0 - np.asarray(rate, dtype=float), 1.0 / weeks_per_period)
+
+
+# --------------------------------------------------------------------------- culture
+
+
+def fj_step(
+    x: Array, x0: Array, w: sp.spmatrix | Array, lam: Array, eta: float = 1.0
+) -> Array:
+    """One relaxed Friedkin–Johnsen update.
+
+    ``x' = x + eta * (Λ W x + (I − Λ) x0 − x)``. With ``eta = 1`` this is the classic
+    ``x(t+1) = Λ W x(t) + (I − Λ) x(0)``; a smaller eta slows change without moving the
+    equilibrium. Members with ``lam = 0`` are stubborn anchors (they hold ``x0``).
+
+    References: Friedkin & Johnsen (1990, 2011) Social Influence Network Theory.
+    """
+    target = lam * (w @ x) + (1.0 - lam) * x0
+    return x + eta * (target - x)
+
+
+def fj_equilibrium(w: sp.spmatrix | Array, lam: Array, x0: Array) -> Array:
+    """The Friedkin–Johnsen fixed point ``(I − ΛW)^-1 (I − Λ) x0`` (the oracle for fj_step)."""
+    n = len(x0)
+    a = sp.identity(n, format="csc") - sp.diags(lam) @ sp.csr_matrix(w)
+    return np.asarray(spsolve(a.tocsc(), (1.0 - lam) * x0), dtype=float)
+
+
+def frontline_empowerment(policy: ArrayLike, manager_commitment: ArrayLike) -> Array:
+    """Empowerment a frontline member actually has: the policy, half of it only realized
+    when the manager owns the customer outcome (``policy * (0.5 + 0.5 m)``)."""
+    return np.asarray(policy, dtype=float) * (0.5 + 0.5 * np.asarray(manager_commitment))
+
+
+def invisible_quality(commitment: ArrayLike, empowerment: ArrayLike) -> Array:
+    """The non-copyable part of an interaction: ``c * (0.5 + 0.5 e)``.
+
+    Commitment is necessary (zero commitment gives zero), empowerment multiplies it.
+    """
+    return np.asarray(commitment, dtype=float) * (0.5 + 0.5 * np.asarray(empowerment))
+
+
+def visible_quality(design: ArrayLike, skill: ArrayLike) -> Array:
+    """The copyable part of an interaction: touchpoint design and staff skill, equally."""
+    return 0.5 * (np.asarray(design, dtype=float) + np.asarray(skill, dtype=float))
+
+
+def interaction_quality(
+    visible: ArrayLike, invisible: ArrayLike, visible_weight: float, noise: ArrayLike = 0.0
+) -> Array:
+    """Experienced quality ``clip(w v + (1 − w) u + noise, 0, 1)``."""
+    q = visible_weight * np.asarray(visible) + (1 - visible_weight) * np.asarray(invisible)
+    return np.clip(q + noise, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def expectation_target(
+    quality: ArrayLike,
+    best_in_market: float,
+    brand_promise: ArrayLike,
+    best_weight: float,
+    brand_weight: float,
+) -> Array:
+    """What an expectation moves toward: experienced quality, the market's best and the brand.
+
+    ``(1 − b − p) q + b best + p promise``, with ``p = 0`` where there is no brand promise
+    (``brand_promise`` is NaN or None).
+    """
+    promise = np.asarray(np.nan if brand_promise is None else brand_promise, dtype=float)
+    p = np.where(np.isnan(promise), 0.0, brand_weight)
+    q = np.asarray(quality, dtype=float)
+    return (1.0 - best_weight - p) * q + best_weight * best_in_market + p * np.nan_to_num(promise)
+
+
+def adapt(current: ArrayLike, target: ArrayLike, rate: float) -> Array:
+    """Exponential adaptation ``E + α (P − E)``: expectations, satisfaction memory."""
+    current = np.asarray(current, dtype=float)
+    return current + rate * (np.asarray(target) - current)
+
+
+def disconfirmation_satisfaction(
+    quality: ArrayLike, expectation: ArrayLike, neutral: float, gain: float, loss: float
+) -> Array:
+    """Asymmetric expectation disconfirmation (Anderson & Sullivan 1993; Mittal et al. 1998).
+
+    ``clip(neutral + gain max(d, 0) − loss max(−d, 0), 0, 1)`` with ``d = q − E``: falling short
+    by an amount hurts ``loss/gain`` times more than exceeding by it helps.
+    """
+    d = np.asarray(quality, dtype=float) - np.asarray(expectation, dtype=float)
+    s = neutral + gain * np.maximum(d, 0.0) - loss * np.maximum(-d, 0.0)
+    return np.clip(s, 0.0, 1.0)
+
+
+def problem_probability(quality: ArrayLike, rate: float) -> Array:
+    """Chance that an interaction goes wrong: ``rate (1 − q)``: better quality, fewer problems."""
+    return rate * (1.0 - np.asarray(quality, dtype=float))
+
+
+def complaint_probability(major: ArrayLike, rate_major: float, rate_minor: float) -> Array:
+    """The complaint funnel: a problem that costs money is reported far more often (TARP)."""
+    return np.where(np.asarray(major, dtype=bool), rate_major, rate_minor)
+
+
+def recovery_capability(empowerment: ArrayLike, tools: ArrayLike) -> Array:
+    """Capacity to fix a reported problem: empowerment or tools, ``1 − (1 − e)(1 − t)``."""
+    return 1.0 - (1.0 - np.asarray(empowerment, dtype=float)) * (1.0 - np.asarray(tools))
+
+
+def recovery_probability(capability: ArrayLike, base: float, best: float) -> Array:
+    """P(a complaint is resolved) ``base + (best − base) capability``."""
+    return base + (best - base) * np.asarray(capability, dtype=float)
+
+
+def problem_outcome(
+    major: ArrayLike,
+    complained: ArrayLike,
+    resolved: ArrayLike,
+    quick: ArrayLike,
+    minor_levels: tuple[float, float, float, float],
+    major_levels: tuple[float, float, float, float],
+    cap: ArrayLike | float = 1.0,
+) -> Array:
+    """Repurchase intention after a problem, by its path through the funnel (TARP).
+
+    Levels are ``(resolved_quickly, resolved, not_resolved, did_not_complain)``. ``cap`` limits
+    the resolved outcomes: a second failure removes the recovery paradox (Maxham & Netemeyer
+    2002), so the model passes the no-problem level as cap for customers already recovered once.
+    """
+    major = np.asarray(major, dtype=bool)
+    complained = np.asarray(complained, dtype=bool)
+    resolved = np.asarray(resolved, dtype=bool) & complained
+    quick = np.asarray(quick, dtype=bool) & resolved
+    path = np.where(~complained, 3, np.where(quick, 0, np.where(resolved, 1, 2)))
+    table = np.array([minor_levels, major_levels], dtype=float)
+    level = table[major.astype(int), path]
+    return np.where(resolved, np.minimum(level, cap), level)
+
+
+def nps_score(satisfaction: ArrayLike) -> NDArray[np.int64]:
+    """The 0–10 likelihood-to-recommend answer of a customer with this satisfaction."""
+    return np.rint(10.0 * np.clip(np.asarray(satisfaction, dtype=float), 0, 1)).astype(np.int64)
+
+
+def net_promoter_score(scores: ArrayLike) -> float:
+    """NPS: % of scores 9–10 minus % of scores 0–6 (−100 to 100; NaN for no scores)."""
+    scores = np.asarray(scores)
+    if scores.size == 0:
+        return float("nan")
+    return 100.0 * (np.mean(scores >= 9) - np.mean(scores <= 6))
+
+
+def word_of_mouth(
+    promoters: ArrayLike, detractors: ArrayLike, population: int, reach: float, ratio: float
+) -> tuple[Array, Array]:
+    """Mentions heard per person per week: positive (promoters) and negative (detractors).
+
+    A detractor reaches ``ratio`` times as many people as a promoter (about 2).
+    """
+    pos = reach * np.asarray(promoters, dtype=float) / population
+    neg = reach * ratio * np.asarray(detractors, dtype=float) / population
+    return pos, neg
+
+
+def churn_hazard(
+    satisfaction: ArrayLike,
+    base_weekly: float,
+    sensitivity: float,
+    neutral: float,
+    switching_cost: float,
+    word_of_mouth_pull: ArrayLike = 0.0,
+) -> Array:
+    """Weekly churn probability ``1 − exp(−(1 − c)(h0 e^{κ(n − s)} + m))``.
+
+    The intensity rises exponentially as satisfaction falls below neutral, word of mouth adds to
+    it, and switching cost ``c`` damps all of it.
+    """
+    s = np.asarray(satisfaction, dtype=float)
+    h0 = -np.log1p(-base_weekly)
+    rate = h0 * np.exp(sensitivity * (neutral - s)) + np.asarray(word_of_mouth_pull)
+    return -np.expm1(-(1.0 - switching_cost) * rate)
+
+
+# --------------------------------------------------------------------------- firm
+
+
+def funded_projects(budget: float, project_cost: float) -> int:
+    """Projects are indivisible: a budget funds ``floor(budget / cost)`` of them, no fractions."""
+    return int(np.floor(budget / project_cost + 1e-12))
+
+
+def lifetime_value_multiple(retention: ArrayLike, discount_rate: ArrayLike) -> Array:
+    """Customer lifetime value as a multiple of yearly margin: ``r / (1 + i − r)``."""
+    r = np.asarray(retention, dtype=float)
+    return r / (1.0 + np.asarray(discount_rate) - r)
