@@ -86,7 +86,7 @@ class SpellLog:
         firm = np.concatenate([f, customers.firm])
         start = np.concatenate([s, customers.start_step])
         end = pd.array(np.concatenate([e, np.zeros(n, dtype=np.int64)]), dtype="Int64")
-        end[len(c):] = pd.NA
+        end[len(c) :] = pd.NA
         churned = np.concatenate([np.ones(len(c), dtype=bool), np.zeros(n, dtype=bool)])
         df = pd.DataFrame(
             {

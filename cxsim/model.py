@@ -55,9 +55,7 @@ class CXModel(mesa.Model):
         rng: seed or ``numpy.random.Generator``; the only source of randomness.
     """
 
-    def __init__(
-        self, scenario: Scenario | str | Path | dict[str, Any], rng: Any = None
-    ) -> None:
+    def __init__(self, scenario: Scenario | str | Path | dict[str, Any], rng: Any = None) -> None:
         super().__init__(rng=rng)
         self.scenario = load_scenario(scenario)
         sc, m = self.scenario, self.scenario.market
@@ -73,9 +71,9 @@ class CXModel(mesa.Model):
         # per-member hiring parameters (what a replacement hire looks like)
         culture0 = np.array([f.organization.initial_culture for f in sc.firms])
         self._hire_base = culture0[org.firm]
-        self._hire_spread = np.array(
-            [f.organization.initial_culture_spread for f in sc.firms]
-        )[org.firm]
+        self._hire_spread = np.array([f.organization.initial_culture_spread for f in sc.firms])[
+            org.firm
+        ]
         self._skill0 = np.array([f.organization.initial_skill for f in sc.firms])[org.firm]
         champ = [f.champions.commitment if f.champions else 0.0 for f in sc.firms]
         self._champion_anchor = np.array(champ)[org.firm]
@@ -165,9 +163,7 @@ class CXModel(mesa.Model):
     def _capabilities(self, tools: np.ndarray) -> tuple[np.ndarray, ...]:
         org = self.organization
         boss = np.maximum(org.boss, 0)
-        empowerment = rules.frontline_empowerment(
-            self._policy[org.firm], org.commitment[boss]
-        )
+        empowerment = rules.frontline_empowerment(self._policy[org.firm], org.commitment[boss])
         invisible = rules.invisible_quality(org.commitment, empowerment)
         capability = rules.recovery_capability(empowerment, tools[org.firm])
         return empowerment, invisible, capability
@@ -191,7 +187,9 @@ class CXModel(mesa.Model):
         tp = np.minimum(tp, len(self._traffic_cdf) - 1)
         staff = self._front_start[f] + (rng.random(who.size) * self._front_count[f]).astype(int)
         weight, _ = self._era(self.steps - 1)
-        visible = rules.visible_quality(self.strategies.design[f, tp], self.organization.skill[staff])
+        visible = rules.visible_quality(
+            self.strategies.design[f, tp], self.organization.skill[staff]
+        )
         inv = invisible[staff]
         noise = rng.normal(0.0, m.quality_noise, who.size) if m.quality_noise > 0 else 0.0
         quality = rules.interaction_quality(visible, inv, weight, noise)
@@ -204,7 +202,8 @@ class CXModel(mesa.Model):
         wk.problem = u[0] < rules.problem_probability(wk.quality, m.problem_rate)
         major = u[1] < m.major_problem_share
         wk.complained = wk.problem & (
-            u[2] < rules.complaint_probability(major, m.complaint_rate_major, m.complaint_rate_minor)
+            u[2]
+            < rules.complaint_probability(major, m.complaint_rate_major, m.complaint_rate_minor)
         )
         cap = capability[wk.staff]
         wk.resolved = wk.complained & (
@@ -332,8 +331,10 @@ class CXModel(mesa.Model):
         )
         rng_esc = self.rng.binomial(complaints.astype(np.int64), m.escalation_rate)
         front = self._frontline
-        design_mean = (self.strategies.design * (self._traffic_cdf - np.concatenate(
-            [[0.0], self._traffic_cdf[:-1]]))).sum(axis=1)
+        design_mean = (
+            self.strategies.design
+            * (self._traffic_cdf - np.concatenate([[0.0], self._traffic_cdf[:-1]]))
+        ).sum(axis=1)
         cx_spend = spend.sum(axis=1) + complaints * m.recovery_cost
         cx_spend += np.array(
             [f.champions.budget_per_week if f.champions else 0.0 for f in self.scenario.firms]
@@ -344,8 +345,7 @@ class CXModel(mesa.Model):
             "customers": count,
             "acquired": flows["acquired"],
             "churned": flows["churned"],
-            "churn_rate": np.divide(flows["churned"], before, out=np.zeros(n_f),
-                                    where=before > 0),
+            "churn_rate": np.divide(flows["churned"], before, out=np.zeros(n_f), where=before > 0),
             "market_share": count / c.size,
             "satisfaction": mean_by_firm(c.satisfaction, c.firm),
             "nps": nps,
@@ -357,8 +357,9 @@ class CXModel(mesa.Model):
             "escalations": rng_esc,
             "recoveries": by_firm(wk.resolved),
             "culture_leaders": [org.mean_by(org.commitment, f, self._leaders) for f in range(n_f)],
-            "culture_managers": [org.mean_by(org.commitment, f, (Level.MANAGER,))
-                                 for f in range(n_f)],
+            "culture_managers": [
+                org.mean_by(org.commitment, f, (Level.MANAGER,)) for f in range(n_f)
+            ],
             "culture_frontline": mean_by_firm(org.commitment[front], org.firm[front]),
             "empowerment": mean_by_firm(empowerment[front], org.firm[front]),
             "quality": mean_by_firm(wk.quality, wk.firm),
@@ -380,9 +381,19 @@ class CXModel(mesa.Model):
         df = self.datacollector.get_table_dataframe("firms")
         if df.empty:
             return pd.DataFrame(columns=COLUMNS)
-        int_cols = ["step", "customers", "acquired", "churned", "interactions", "problems",
-                    "complaints", "silent_problems", "escalations", "recoveries"]
-        return df.astype({k: "int64" for k in int_cols})[COLUMNS]
+        int_cols = [
+            "step",
+            "customers",
+            "acquired",
+            "churned",
+            "interactions",
+            "problems",
+            "complaints",
+            "silent_problems",
+            "escalations",
+            "recoveries",
+        ]
+        return df.astype(dict.fromkeys(int_cols, "int64"))[COLUMNS]
 
     def customer_spells(self) -> pd.DataFrame:
         """One row per customer spell at a firm: ``customer, firm, start_step, end_step,

@@ -88,8 +88,12 @@ def _firm_block(
     front_div = np.repeat(mgr_div, team)
     division = np.concatenate([[-1] * (1 + int(has_cco)), exec_div, mgr_div, front_div])
     boss = np.concatenate(
-        [[-1] * (1 + int(has_cco)), np.full(n_exec, ceo), np.repeat(execs, span),
-         np.repeat(mgrs, team)]
+        [
+            [-1] * (1 + int(has_cco)),
+            np.full(n_exec, ceo),
+            np.repeat(execs, span),
+            np.repeat(mgrs, team),
+        ]
     ).astype(np.int64)
 
     lam_by_level = {
@@ -119,7 +123,7 @@ def _firm_block(
     # authority as backed by the CEO (it takes that share of the CEO's voice on CX matters)
     if has_cco:
         pull = firm.cco.authority * firm.cco.ceo_backing
-        n_reached = int(round(firm.cco.reach * n_exec))
+        n_reached = round(firm.cco.reach * n_exec)
         reached = set(rng.choice(n_exec, size=n_reached, replace=False).tolist())
     else:
         pull, reached = 0.0, set()
@@ -152,8 +156,7 @@ def _firm_block(
             others = staff[division[staff] != division[c]]
             if weight <= 0 or len(others) == 0:
                 continue
-            targets = rng.choice(others, size=min(ch.ties_per_champion, len(others)),
-                                 replace=False)
+            targets = rng.choice(others, size=min(ch.ties_per_champion, len(others)), replace=False)
             ties.extend((int(t) + offset, int(c) + offset, weight) for t in targets)
 
     skill = np.full(n, org.initial_skill)
@@ -185,11 +188,13 @@ def build_organization(firms: list[Firm], rng: np.random.Generator) -> Organizat
         frontline_of.append(arrays["frontline"])
         firm_idx.append(np.full(n, f))
         offset += n
-    cat = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0] if k not in {
-        "frontline", "size"}}
+    cat = {
+        k: np.concatenate([b[k] for b in blocks])
+        for k in blocks[0]
+        if k not in {"frontline", "size"}
+    }
     t = np.array(ties, dtype=float).reshape(-1, 3)
-    w = sp.csr_matrix((t[:, 2], (t[:, 0].astype(int), t[:, 1].astype(int))),
-                      shape=(offset, offset))
+    w = sp.csr_matrix((t[:, 2], (t[:, 0].astype(int), t[:, 1].astype(int))), shape=(offset, offset))
     row = np.asarray(w.sum(axis=1)).ravel()
     inv = np.divide(1.0, row, out=np.zeros_like(row), where=row > 0)
     w = sp.csr_matrix(sp.diags(inv) @ w)

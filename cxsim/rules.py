@@ -13,11 +13,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import spsolve
 
 __all__ = [
+    "adapt",
     "churn_hazard",
     "complaint_probability",
     "disconfirmation_satisfaction",
     "expectation_target",
-    "adapt",
     "fj_equilibrium",
     "fj_step",
     "frontline_empowerment",
@@ -53,9 +53,7 @@ def per_week(rate: ArrayLike, weeks_per_period: float) -> Array:
 # --------------------------------------------------------------------------- culture
 
 
-def fj_step(
-    x: Array, x0: Array, w: sp.spmatrix | Array, lam: Array, eta: float = 1.0
-) -> Array:
+def fj_step(x: Array, x0: Array, w: sp.spmatrix | Array, lam: Array, eta: float = 1.0) -> Array:
     """One relaxed Friedkin–Johnsen update.
 
     ``x' = x + eta * (Λ W x + (I − Λ) x0 − x)``. With ``eta = 1`` this is the classic

@@ -91,8 +91,8 @@ class Market(_Strict):
     visible_weight: Unit = Field(
         0.5, description="weight of the visible (copyable) part in interaction quality"
     )
-    quality_noise: float = Field(0.1, ge=0, le=1, description="sd of interaction quality noise")
-    initial_expectation: Unit = Field(0.55, description="mean starting customer expectation")
+    quality_noise: float = Field(0.08, ge=0, le=1, description="sd of interaction quality noise")
+    initial_expectation: Unit = Field(0.4, description="mean starting customer expectation")
     expectation_spread: float = Field(0.05, ge=0, le=0.5, description="sd of starting expectation")
     expectation_adaptation: Unit = Field(
         0.05, description="alpha: share of the gap to experienced quality closed per interaction"
@@ -105,7 +105,7 @@ class Market(_Strict):
     )
     eras: list[Era] = Field(default_factory=list, description="expectation drift periods")
     satisfaction_neutral: Unit = Field(
-        0.72, description="satisfaction when quality exactly meets expectation"
+        0.8, description="satisfaction when quality exactly meets expectation"
     )
     delight_gain: float = Field(1.0, ge=0, le=10, description="satisfaction per unit exceeded")
     shortfall_loss: float = Field(2.0, ge=0, le=10, description="satisfaction per unit short")
@@ -113,7 +113,7 @@ class Market(_Strict):
         0.3, description="share of the way to an interaction's satisfaction moved per interaction"
     )
     problem_rate: Unit = Field(
-        0.3, description="probability of a problem in an interaction of zero quality"
+        0.12, description="probability of a problem in an interaction of zero quality"
     )
     major_problem_share: Unit = Field(0.25, description="share of problems that cost money")
     complaint_rate_major: Unit = Field(0.6, description="P(complain | major problem), TARP")
@@ -132,12 +132,14 @@ class Market(_Strict):
         )
     )
     base_churn_per_month: float = Field(
-        0.012, ge=0, le=0.5, description="churn at neutral satisfaction, before switching cost"
+        0.01, ge=0, le=0.5, description="churn at neutral satisfaction, before switching cost"
     )
     churn_sensitivity: float = Field(
         5.0, ge=0, le=30, description="kappa: log-hazard rise per unit satisfaction below neutral"
     )
-    switching_cost: Unit = Field(0.3, description="share of the churn hazard switching cost removes")
+    switching_cost: Unit = Field(
+        0.3, description="share of the churn hazard switching cost removes"
+    )
     word_of_mouth_reach: float = Field(
         0.02, ge=0, le=10, description="people a promoter reaches per week"
     )
@@ -357,7 +359,7 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
         if field is None:
             return []
         ann = field.annotation
-        for cand in getattr(ann, "__args__", ()) + (ann,):
+        for cand in (*getattr(ann, "__args__", ()), ann):
             inner = getattr(cand, "__args__", None)
             if inner:
                 cand = inner[0]
