@@ -74,10 +74,10 @@ class Era(_Strict):
 class OutcomeLevels(_Strict):
     """Repurchase intention after a problem, by what happened to it (TARP)."""
 
-    resolved_quickly: Unit
-    resolved: Unit
-    not_resolved: Unit
-    did_not_complain: Unit
+    resolved_quickly: Unit = Field(description="complained, fixed at first contact")
+    resolved: Unit = Field(description="complained, fixed eventually")
+    not_resolved: Unit = Field(description="complained, not fixed")
+    did_not_complain: Unit = Field(description="a silent problem")
 
 
 class Market(_Strict):
@@ -194,9 +194,9 @@ class Market(_Strict):
 class ByLevel(_Strict):
     """A quantity that differs by organizational level."""
 
-    executives: float = Field(ge=0, le=1)
-    managers: float = Field(ge=0, le=1)
-    frontline: float = Field(ge=0, le=1)
+    executives: float = Field(ge=0, le=1, description="executives (leaders below the CEO)")
+    managers: float = Field(ge=0, le=1, description="middle managers")
+    frontline: float = Field(ge=0, le=1, description="frontline staff who meet customers")
 
 
 class Organization(_Strict):
@@ -213,7 +213,8 @@ class Organization(_Strict):
         description="lambda: share of a member's view set by others (1 - stubbornness)",
     )
     turnover_per_year: ByLevel = Field(
-        default_factory=lambda: ByLevel(executives=0.08, managers=0.12, frontline=0.35)
+        default_factory=lambda: ByLevel(executives=0.08, managers=0.12, frontline=0.35),
+        description="share of each level replaced by new hires per year",
     )
     initial_culture: Unit = Field(0.35, description="mean starting customer-first commitment")
     initial_culture_spread: float = Field(0.1, ge=0, le=0.5, description="sd of the above")
@@ -221,6 +222,8 @@ class Organization(_Strict):
 
 
 class Leadership(_Strict):
+    """The CEO: the organization's stubborn anchor."""
+
     ceo_commitment: Unit = Field(0.4, description="the CEO's own customer-first commitment")
 
 
@@ -242,6 +245,8 @@ class Program(_Strict):
 
 
 class Programs(_Strict):
+    """The visible programs a firm runs (each null = not run)."""
+
     journey_mapping: Program | None = Field(
         None, description="redesigns touchpoints where the voice of the customer points"
     )
@@ -274,11 +279,11 @@ class Copies(_Strict):
 class Firm(_Strict):
     """One firm's strategy and starting state."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="unique firm label")
     initial_share: float = Field(1.0, gt=0, description="relative starting market share")
     organization: Organization = Field(default_factory=Organization)
     leadership: Leadership = Field(default_factory=Leadership)
-    cco: CCO | None = None
+    cco: CCO | None = Field(None, description="a Chief Customer Officer; null = none")
     empowerment: Unit = Field(0.3, description="empowerment policy for frontline staff")
     voice_of_customer: Unit = Field(
         0.5, description="share of program aim set by customer signal (rest is random)"
@@ -286,8 +291,8 @@ class Firm(_Strict):
     survey_rate: Unit = Field(0.05, description="share of silent problems surveys pick up")
     brand_promise: Unit | None = Field(None, description="promised quality; null = none")
     programs: Programs = Field(default_factory=Programs)
-    champions: Champions | None = None
-    copies: Copies | None = None
+    champions: Champions | None = Field(None, description="grassroots champions; null = none")
+    copies: Copies | None = Field(None, description="the rival this firm copies; null = none")
 
 
 class Scenario(_Strict):
@@ -297,7 +302,7 @@ class Scenario(_Strict):
     description: str = Field("", description="what this scenario represents")
     steps: int = Field(260, ge=1, le=5200, description="weeks to simulate")
     market: Market = Field(default_factory=Market)
-    firms: list[Firm] = Field(min_length=2)
+    firms: list[Firm] = Field(min_length=2, description="two or more firms; the first is focal")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -371,18 +376,22 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _describe(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx", {}) or {}
     got = err.get("input")
     if kind == "less_than_equal":
-        return f"must be <= {ctx.get('le')}, got {got!r}"
+        return f"must be <= {_num(ctx.get('le'))}, got {got!r}"
     if kind == "greater_than_equal":
-        return f"must be >= {ctx.get('ge')}, got {got!r}"
+        return f"must be >= {_num(ctx.get('ge'))}, got {got!r}"
     if kind == "less_than":
-        return f"must be < {ctx.get('lt')}, got {got!r}"
+        return f"must be < {_num(ctx.get('lt'))}, got {got!r}"
     if kind == "greater_than":
-        return f"must be > {ctx.get('gt')}, got {got!r}"
+        return f"must be > {_num(ctx.get('gt'))}, got {got!r}"
     if kind == "missing":
         return "required key is missing"
     if kind == "extra_forbidden":

@@ -1,0 +1,168 @@
+"""The ODD parameter table, generated from the scenario schema so that it cannot drift.
+
+``python -m cxsim.docs`` rewrites the table between the markers in ODD.md; a test checks that
+ODD.md holds exactly what this module generates.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from .scenario import Scenario
+
+__all__ = ["SOURCES", "parameter_rows", "parameter_table", "update_odd"]
+
+START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
+
+#: where a default comes from; anything not listed is a modelling assumption (ODD §7)
+SOURCES: dict[str, str] = {
+    "market.complaint_rate_major": "TARP 1979/1986: 50–75% report money-losing problems",
+    "market.complaint_rate_minor": "TARP 1979/1986: 5–30% report mistreatment or poor quality",
+    "market.escalation_rate": "TARP: 1–5% of complaints reach management",
+    "market.outcome_minor": "TARP repurchase intention, minor problems (95/70/46/37%)",
+    "market.outcome_major": "TARP repurchase intention, major problems (82/54/19/9%)",
+    "market.shortfall_loss": "Anderson & Sullivan 1993; Mittal, Ross & Baldasare 1998",
+    "market.delight_gain": "Anderson & Sullivan 1993; Mittal, Ross & Baldasare 1998",
+    "market.base_churn_per_month": "telecom monthly churn 0.8–2.9% (postpaid–prepaid)",
+    "market.detractor_reach_ratio": "detractors tell about twice as many people (essays; WOM lit.)",
+    "market.expectation_adaptation": "adaptive expectations E += α(P − E) (DESIGN §3)",
+    "market.culture_change_rate": "relaxed Friedkin–Johnsen (Friedkin & Johnsen 2011)",
+    "market.eras": "essay 000: personal → fast impersonal → fast and personal",
+    "organization.susceptibility": "Friedkin–Johnsen susceptibility λ (1 − stubbornness)",
+    "organization.turnover_per_year": "frontline service turnover 30–45%/yr (assumption)",
+    "cco": "essay 001 #3: a CCO works with the CEO's weight behind it",
+    "champions": "essay 004: work on the diagonal, have a big ask",
+    "copies": "essay 002: the invisible war",
+    "voice_of_customer": "essay 001 #2: boardroom strategies",
+    "brand_promise": "essay 003: the brand gap",
+}
+
+
+def _unwrap(ann: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The pydantic model inside an annotation (``X | None``, ``list[X]``) and if it is a list."""
+    origin = typing.get_origin(ann)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(ann):
+            model, is_list = _unwrap(arg)
+            if model is not None:
+                return model, is_list
+        return None, False
+    if origin is list:
+        model, _ = _unwrap(typing.get_args(ann)[0])
+        return model, True
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann, False
+    return None, False
+
+
+def _range(field: Any) -> str:
+    lo = hi = None
+    lo_open = hi_open = False
+    for meta in field.metadata:
+        if isinstance(meta, Ge):
+            lo = meta.ge
+        elif isinstance(meta, Gt):
+            lo, lo_open = meta.gt, True
+        elif isinstance(meta, Le):
+            hi = meta.le
+        elif isinstance(meta, Lt):
+            hi, hi_open = meta.lt, True
+    if lo is None and hi is None:
+        return ""
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    low = "" if lo is None else f"{lo:g}"
+    high = "∞" if hi is None else f"{hi:g}"
+    return f"{left}{low}, {high}{right}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return "see below"
+    if isinstance(value, list):
+        return "[…]" if value else "[]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _default_value(field: Any) -> Any:
+    if field.default is not PydanticUndefined:
+        return field.default
+    if field.default_factory is not None:
+        return field.default_factory()
+    return PydanticUndefined
+
+
+def _source(path: str, inherited: str) -> str:
+    key = path.removeprefix("firms[].")
+    for cand in (path, key):
+        if cand in SOURCES:
+            return SOURCES[cand]
+    return inherited
+
+
+def parameter_rows(
+    model: type[BaseModel] = Scenario,
+    prefix: str = "",
+    defaults: BaseModel | None = None,
+    inherited: str = "assumption",
+) -> list[tuple[str, str, str, str, str]]:
+    """``(key path, meaning, default, range, source)`` for every field of the schema.
+
+    Sub-fields of a block whose default is a filled-in block show that block's values; a
+    sub-field without a source of its own inherits its block's.
+    """
+    rows = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        sub, is_list = _unwrap(field.annotation)
+        value = getattr(defaults, name) if defaults is not None else _default_value(field)
+        shown = "required" if value is PydanticUndefined else _fmt(value)
+        meaning = field.description or ((sub.__doc__ or "").split("\n")[0] if sub else "")
+        source = _source(path, inherited)
+        rows.append((path, meaning, shown, _range(field), source))
+        if sub is not None:
+            child_defaults = value if isinstance(value, BaseModel) else None
+            child_prefix = f"{path}[]." if is_list else f"{path}."
+            rows.extend(parameter_rows(sub, child_prefix, child_defaults, source))
+    return rows
+
+
+def parameter_table() -> str:
+    """The markdown table of every scenario key (ODD.md §7.0)."""
+    lines = [
+        "| key | meaning | default | range | source |",
+        "|---|---|---|---|---|",
+    ]
+    for row in parameter_rows():
+        cells = [c.replace("|", "\\|") for c in row]
+        lines.append(f"| `{cells[0]}` | {cells[1]} | {cells[2]} | {cells[3]} | {cells[4]} |")
+    return "\n".join(lines)
+
+
+def update_odd(path: Path = Path("ODD.md")) -> bool:
+    """Rewrite the generated table in ODD.md; True if the file changed."""
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    new = f"{head}{START}\n{parameter_table()}\n{END}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+if __name__ == "__main__":  # pragma: no cover - developer convenience
+    changed = update_odd(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("ODD.md"))
+    print("ODD.md updated" if changed else "ODD.md already up to date")
