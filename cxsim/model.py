@@ -42,9 +42,10 @@ class Week:
     visible: np.ndarray
     invisible: np.ndarray
     quality: np.ndarray
-    problem: np.ndarray
-    complained: np.ndarray
-    resolved: np.ndarray
+    problem: np.ndarray  # bool per interaction
+    complained: np.ndarray  # bool per interaction
+    resolved: np.ndarray  # bool per interaction
+    outcome: np.ndarray  # outcome level of each problem, in the order of problem.nonzero()
 
 
 class CXModel(mesa.Model):
@@ -97,6 +98,7 @@ class CXModel(mesa.Model):
         self._traffic_cdf = np.cumsum(traffic / traffic.sum())
         self._base_churn = float(rules.per_week(m.base_churn_per_month, 52.0 / 12.0))
         self._n_firms = n_f
+        self._counts = np.bincount(self.customers.firm, minlength=n_f)
         self.best_in_market: float | None = None
         self.week: Week | None = None
         self.datacollector = mesa.DataCollector(tables={"firms": COLUMNS})
@@ -183,8 +185,10 @@ class CXModel(mesa.Model):
         m, c, rng = self.scenario.market, self.customers, self.rng
         who = np.flatnonzero(rng.random(c.size) < m.interactions_per_week)
         f = c.firm[who]
-        tp = np.searchsorted(self._traffic_cdf, rng.random(who.size), side="right")
-        tp = np.minimum(tp, len(self._traffic_cdf) - 1)
+        u = rng.random(who.size)
+        tp = np.zeros(who.size, dtype=np.int64)
+        for edge in self._traffic_cdf[:-1]:  # K touchpoints, not customers: a handful of passes
+            tp += u >= edge
         staff = self._front_start[f] + (rng.random(who.size) * self._front_count[f]).astype(int)
         weight, _ = self._era(self.steps - 1)
         visible = rules.visible_quality(
@@ -194,29 +198,31 @@ class CXModel(mesa.Model):
         noise = rng.normal(0.0, m.quality_noise, who.size) if m.quality_noise > 0 else 0.0
         quality = rules.interaction_quality(visible, inv, weight, noise)
         none = np.zeros(who.size, dtype=bool)
-        return Week(who, f, tp, staff, visible, inv, quality, none, none.copy(), none.copy())
+        empty = np.zeros(0)
+        return Week(who, f, tp, staff, visible, inv, quality, none, none.copy(), none.copy(), empty)
 
     def _problems(self, wk: Week, capability: np.ndarray) -> None:
         m, rng = self.scenario.market, self.rng
-        u = rng.random((5, wk.who.size))
-        wk.problem = u[0] < rules.problem_probability(wk.quality, m.problem_rate)
-        major = u[1] < m.major_problem_share
-        wk.complained = wk.problem & (
-            u[2]
-            < rules.complaint_probability(major, m.complaint_rate_major, m.complaint_rate_minor)
+        wk.problem = rng.random(wk.who.size) < rules.problem_probability(wk.quality, m.problem_rate)
+        p = np.flatnonzero(wk.problem)  # the funnel runs on the few interactions that failed
+        u = rng.random((4, p.size))
+        major = u[0] < m.major_problem_share
+        complained = u[1] < rules.complaint_probability(
+            major, m.complaint_rate_major, m.complaint_rate_minor
         )
-        cap = capability[wk.staff]
-        wk.resolved = wk.complained & (
-            u[3] < rules.recovery_probability(cap, m.recovery_base, m.recovery_max)
+        cap = capability[wk.staff[p]]
+        resolved = complained & (
+            u[2] < rules.recovery_probability(cap, m.recovery_base, m.recovery_max)
         )
-        quick = wk.resolved & (u[4] < cap)
-        levels = rules.problem_outcome(
-            major, wk.complained, wk.resolved, quick,
+        quick = resolved & (u[3] < cap)
+        wk.outcome = rules.problem_outcome(
+            major, complained, resolved, quick,
             tuple(m.outcome_minor.model_dump().values()),
             tuple(m.outcome_major.model_dump().values()),
-            cap=np.where(self.customers.recovered_before[wk.who], m.satisfaction_neutral, 1.0),
+            cap=np.where(self.customers.recovered_before[wk.who[p]], m.satisfaction_neutral, 1.0),
         )  # fmt: skip
-        self._outcome = levels
+        wk.complained[p] = complained
+        wk.resolved[p] = resolved
 
     def _update_customers(self, wk: Week, week: int) -> None:
         m, c = self.scenario.market, self.customers
@@ -225,11 +231,9 @@ class CXModel(mesa.Model):
         felt = rules.disconfirmation_satisfaction(
             wk.quality, e, m.satisfaction_neutral, m.delight_gain, m.shortfall_loss
         )
-        s_new = np.where(
-            wk.problem,
-            rules.adapt(s, self._outcome, m.problem_salience),
-            rules.adapt(s, felt, m.satisfaction_adaptation),
-        )
+        s_new = rules.adapt(s, felt, m.satisfaction_adaptation)
+        p = wk.problem
+        s_new[p] = rules.adapt(s[p], wk.outcome, m.problem_salience)
         c.satisfaction[wk.who] = s_new
         c.recovered_before[wk.who[wk.resolved]] = True
         best = self.best_in_market
@@ -242,7 +246,7 @@ class CXModel(mesa.Model):
         _, drift = self._era(week)
         if drift:
             c.expectation += drift
-        np.clip(c.expectation, 0.0, 1.0, out=c.expectation)
+            np.clip(c.expectation, 0.0, 1.0, out=c.expectation)
         sums = np.bincount(wk.firm, weights=wk.quality, minlength=self._n_firms)
         counts = np.bincount(wk.firm, minlength=self._n_firms)
         means = sums[counts > 0] / counts[counts > 0]
@@ -263,19 +267,21 @@ class CXModel(mesa.Model):
 
     def _churn(self) -> dict[str, np.ndarray]:
         m, c, rng, n_f = self.scenario.market, self.customers, self.rng, self._n_firms
-        before = np.bincount(c.firm, minlength=n_f)
-        scores = rules.nps_score(c.satisfaction)
-        promoters = np.bincount(c.firm[scores >= 9], minlength=n_f)
-        detractors = np.bincount(c.firm[scores <= 6], minlength=n_f)
+        before = self._counts
+        answers = np.bincount(c.firm * 11 + rules.nps_score(c.satisfaction), minlength=11 * n_f)
+        answers = answers.reshape(n_f, 11)  # each firm's histogram of 0-10 answers
+        promoters = answers[:, 9:].sum(axis=1)
+        detractors = answers[:, :7].sum(axis=1)
         pos, neg = rules.word_of_mouth(
             promoters, detractors, c.size, m.word_of_mouth_reach, m.detractor_reach_ratio
         )
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
-        hazard = rules.churn_hazard(
+        intensity = rules.churn_intensity(
             c.satisfaction, self._base_churn, m.churn_sensitivity, m.satisfaction_neutral,
             m.switching_cost, pull[c.firm],
         )  # fmt: skip
-        leaving = np.flatnonzero(rng.random(c.size) < hazard)
+        # P(E < λ) = 1 − e^(−λ) = the churn hazard, for E ~ Exp(1): one draw, no expm1 pass
+        leaving = np.flatnonzero(rng.standard_exponential(c.size) < intensity)
         old = c.firm[leaving]
         new = np.empty_like(old)
         attraction = before / c.size + promoters / c.size  # presence plus good word of mouth
@@ -295,10 +301,13 @@ class CXModel(mesa.Model):
         c.start_step[leaving] = step
         c.satisfaction[leaving] = m.satisfaction_neutral
         c.recovered_before[leaving] = False
+        churned = np.bincount(old, minlength=n_f)
+        acquired = np.bincount(new, minlength=n_f)
+        self._counts = before - churned + acquired
         return {
             "before": before,
-            "churned": np.bincount(old, minlength=n_f),
-            "acquired": np.bincount(new, minlength=n_f),
+            "churned": churned,
+            "acquired": acquired,
             "promoters": promoters,
             "detractors": detractors,
         }
@@ -309,19 +318,17 @@ class CXModel(mesa.Model):
         self, wk: Week, flows: dict[str, np.ndarray], empowerment: np.ndarray, spend: np.ndarray
     ) -> None:
         m, c, org, n_f = self.scenario.market, self.customers, self.organization, self._n_firms
-        count = np.bincount(c.firm, minlength=n_f)
-
-        def by_firm(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-            f = wk.firm if mask is None else wk.firm[mask]
-            v = values if mask is None else values[mask]
-            return np.bincount(f, weights=v.astype(float), minlength=n_f)
-
-        def mean_by_firm(values: np.ndarray, firm: np.ndarray) -> np.ndarray:
-            s = np.bincount(firm, weights=values, minlength=n_f)
-            k = np.bincount(firm, minlength=n_f)
-            return np.divide(s, k, out=np.full(n_f, np.nan), where=k > 0)
-
+        count = self._counts
         n_int = np.bincount(wk.firm, minlength=n_f)
+        n_front = self._front_count
+
+        def by_firm(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(wk.firm[mask], minlength=n_f)
+
+        def mean_by_firm(values: np.ndarray, firm: np.ndarray, k: np.ndarray) -> np.ndarray:
+            total = np.bincount(firm, weights=values, minlength=n_f)
+            return np.divide(total, k, out=np.full(n_f, np.nan), where=k > 0)
+
         problems = by_firm(wk.problem)
         complaints = by_firm(wk.complained)
         before = flows["before"]
@@ -347,9 +354,9 @@ class CXModel(mesa.Model):
             "churned": flows["churned"],
             "churn_rate": np.divide(flows["churned"], before, out=np.zeros(n_f), where=before > 0),
             "market_share": count / c.size,
-            "satisfaction": mean_by_firm(c.satisfaction, c.firm),
+            "satisfaction": mean_by_firm(c.satisfaction, c.firm, count),
             "nps": nps,
-            "expectation": mean_by_firm(c.expectation, c.firm),
+            "expectation": mean_by_firm(c.expectation, c.firm, count),
             "interactions": n_int,
             "problems": problems,
             "complaints": complaints,
@@ -360,13 +367,13 @@ class CXModel(mesa.Model):
             "culture_managers": [
                 org.mean_by(org.commitment, f, (Level.MANAGER,)) for f in range(n_f)
             ],
-            "culture_frontline": mean_by_firm(org.commitment[front], org.firm[front]),
-            "empowerment": mean_by_firm(empowerment[front], org.firm[front]),
-            "quality": mean_by_firm(wk.quality, wk.firm),
-            "visible_quality": mean_by_firm(wk.visible, wk.firm),
-            "invisible_quality": mean_by_firm(wk.invisible, wk.firm),
+            "culture_frontline": mean_by_firm(org.commitment[front], org.firm[front], n_front),
+            "empowerment": mean_by_firm(empowerment[front], org.firm[front], n_front),
+            "quality": mean_by_firm(wk.quality, wk.firm, n_int),
+            "visible_quality": mean_by_firm(wk.visible, wk.firm, n_int),
+            "invisible_quality": mean_by_firm(wk.invisible, wk.firm, n_int),
             "design": design_mean,
-            "skill": mean_by_firm(org.skill[front], org.firm[front]),
+            "skill": mean_by_firm(org.skill[front], org.firm[front], n_front),
             "revenue": revenue,
             "cx_spend": cx_spend,
             "profit": profit,

@@ -15,6 +15,7 @@ from scipy.sparse.linalg import spsolve
 __all__ = [
     "adapt",
     "churn_hazard",
+    "churn_intensity",
     "complaint_probability",
     "disconfirmation_satisfaction",
     "expectation_target",
@@ -186,8 +187,9 @@ def problem_outcome(
 
 
 def nps_score(satisfaction: ArrayLike) -> NDArray[np.int64]:
-    """The 0–10 likelihood-to-recommend answer of a customer with this satisfaction."""
-    return np.rint(10.0 * np.clip(np.asarray(satisfaction, dtype=float), 0, 1)).astype(np.int64)
+    """The 0–10 likelihood-to-recommend answer of a customer with satisfaction s in [0, 1]:
+    ``floor(10 s + 0.5)`` (rounded half up), so promoters have s ≥ 0.85, detractors s < 0.65."""
+    return (10.0 * np.asarray(satisfaction, dtype=float) + 0.5).astype(np.int64)
 
 
 def net_promoter_score(scores: ArrayLike) -> float:
@@ -210,6 +212,25 @@ def word_of_mouth(
     return pos, neg
 
 
+def churn_intensity(
+    satisfaction: ArrayLike,
+    base_weekly: float,
+    sensitivity: float,
+    neutral: float,
+    switching_cost: float,
+    word_of_mouth_pull: ArrayLike = 0.0,
+) -> Array:
+    """Weekly churn intensity ``λ = (1 − c)(h0 e^{κ(n − s)} + m)``, ``h0 = −ln(1 − base)``.
+
+    The intensity rises exponentially as satisfaction falls below neutral, word of mouth adds to
+    it, and switching cost ``c`` damps all of it. The weekly probability is ``1 − e^{−λ}``.
+    """
+    s = np.asarray(satisfaction, dtype=float)
+    h0 = -np.log1p(-base_weekly)
+    rate = h0 * np.exp(sensitivity * (neutral - s)) + np.asarray(word_of_mouth_pull)
+    return (1.0 - switching_cost) * rate
+
+
 def churn_hazard(
     satisfaction: ArrayLike,
     base_weekly: float,
@@ -218,15 +239,11 @@ def churn_hazard(
     switching_cost: float,
     word_of_mouth_pull: ArrayLike = 0.0,
 ) -> Array:
-    """Weekly churn probability ``1 − exp(−(1 − c)(h0 e^{κ(n − s)} + m))``.
-
-    The intensity rises exponentially as satisfaction falls below neutral, word of mouth adds to
-    it, and switching cost ``c`` damps all of it.
-    """
-    s = np.asarray(satisfaction, dtype=float)
-    h0 = -np.log1p(-base_weekly)
-    rate = h0 * np.exp(sensitivity * (neutral - s)) + np.asarray(word_of_mouth_pull)
-    return -np.expm1(-(1.0 - switching_cost) * rate)
+    """Weekly churn probability ``1 − exp(−λ)`` with λ from :func:`churn_intensity`."""
+    lam = churn_intensity(
+        satisfaction, base_weekly, sensitivity, neutral, switching_cost, word_of_mouth_pull
+    )
+    return -np.expm1(-lam)
 
 
 # --------------------------------------------------------------------------- firm

@@ -180,6 +180,8 @@ class Market(_Strict):
         starts = [e.start_week for e in self.eras]
         if starts != sorted(starts):
             raise ValueError("eras must be listed in order of start_week")
+        if self.best_in_market_weight + self.brand_weight > 1:
+            raise ValueError("best_in_market_weight + brand_weight must be <= 1")
         if self.recovery_max < self.recovery_base:
             raise ValueError("recovery_max must be >= recovery_base")
         names = [t.name for t in self.touchpoints]
