@@ -1,0 +1,299 @@
+"""Replicates, comparisons and sweeps: plans of runs executed on any ``concurrent.futures``
+executor, with seeds spawned from one root so results never depend on the worker count.
+
+Workers receive plain data (a resolved scenario dict and a seed), never models. Each finished
+run is handed back at once, so the caller can write it before the next one finishes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .model import CXModel
+from .scenario import Scenario, ScenarioError, apply_overrides
+
+__all__ = [
+    "RunResult",
+    "RunSpec",
+    "grid",
+    "make_plan",
+    "parse_vary",
+    "run_metrics",
+    "run_one",
+    "run_plan",
+    "scenario_labels",
+]
+
+#: end-of-run metrics written to summary.csv (per run and firm)
+METRICS = [
+    "customers",
+    "market_share",
+    "retained",
+    "churn_rate",
+    "nps",
+    "satisfaction",
+    "culture_leaders",
+    "culture_managers",
+    "culture_frontline",
+    "visible_quality",
+    "invisible_quality",
+    "profit",
+]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: everything a worker needs, as plain picklable data."""
+
+    index: int
+    run_id: str
+    scenario: dict[str, Any]
+    scenario_name: str
+    replicate: int
+    entropy: int
+    spawn_key: tuple[int, ...]
+    point: dict[str, Any] = field(default_factory=dict)
+    record: str = "every"
+    spells: bool = True
+
+    @property
+    def seed(self) -> int:
+        """A 32-bit label of the replicate's seed (its first generated word), for tables."""
+        return int(self.seed_sequence().generate_state(1)[0])
+
+    def seed_sequence(self) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+
+
+@dataclass
+class RunResult:
+    """What a run returns: its tables, or the error that stopped it."""
+
+    spec: RunSpec
+    status: str
+    seconds: float
+    error: str = ""
+    timeseries: pd.DataFrame | None = None
+    metrics: pd.DataFrame | None = None
+    spells: pd.DataFrame | None = None
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def parse_vary(text: str) -> tuple[str, list[Any]]:
+    """``key.path=v1,v2,...`` or ``key.path=lo:hi:n`` (n evenly spaced values) → (key, values)."""
+    from .scenario import parse_value
+
+    key, sep, spec = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not spec.strip():
+        raise ScenarioError(f"--vary {text!r}: expected key.path=v1,v2,... or key.path=lo:hi:n")
+    parts = spec.split(":")
+    if len(parts) == 3 and "," not in spec:
+        try:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError:
+            raise ScenarioError(f"--vary {key}: range {spec!r} must be lo:hi:n numbers") from None
+        if n < 1:
+            raise ScenarioError(f"--vary {key}: a range needs n >= 1 points, got {n}")
+        values = [float(v) for v in np.linspace(lo, hi, n)]
+        if all(float(v).is_integer() for v in (lo, hi)) and (hi - lo) % max(n - 1, 1) == 0:
+            values = [int(v) if float(v).is_integer() else v for v in values]
+        return key, values
+    values = [parse_value(v.strip()) for v in spec.split(",") if v.strip()]
+    if not values:
+        raise ScenarioError(f"--vary {key}: no values")
+    return key, values
+
+
+def grid(varies: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The full factorial grid of the varied values, one dict per point."""
+    keys = list(varies)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*varies.values())]
+
+
+def scenario_labels(scenarios: list[Scenario]) -> list[str]:
+    """Each scenario's name, made unique by its position when two share a name."""
+    names = [s.name for s in scenarios]
+    return [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+
+
+def make_plan(
+    scenarios: list[Scenario],
+    replicates: int,
+    root_seed: int,
+    points: list[dict[str, Any]] | None = None,
+    record: str = "every",
+    spells: bool = True,
+) -> list[RunSpec]:
+    """Every (scenario, point, replicate) run, validated up front.
+
+    Replicate r of every scenario and every point gets the same seed (common random numbers),
+    so differences between scenarios are not blurred by different luck.
+    """
+    if replicates < 1:
+        raise ScenarioError(f"--replicates must be >= 1, got {replicates}")
+    if record not in {"every", "final"}:
+        raise ScenarioError(f"--record must be 'every' or 'final', got {record!r}")
+    children = np.random.SeedSequence(root_seed).spawn(replicates)
+    points = points or [{}]
+    plan: list[RunSpec] = []
+    for s_idx, (scenario, label) in enumerate(
+        zip(scenarios, scenario_labels(scenarios), strict=True)
+    ):
+        for p_idx, point in enumerate(points):
+            resolved = apply_overrides(scenario, point) if point else scenario
+            data = resolved.model_dump(mode="json")
+            for r, child in enumerate(children):
+                plan.append(
+                    RunSpec(
+                        index=len(plan),
+                        run_id=f"s{s_idx}-p{p_idx}-r{r}",
+                        scenario=data,
+                        scenario_name=label,
+                        replicate=r,
+                        entropy=int(child.entropy),
+                        spawn_key=tuple(int(k) for k in child.spawn_key),
+                        point=dict(point),
+                        record=record,
+                        spells=spells,
+                    )
+                )
+    return plan
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def run_metrics(ts: pd.DataFrame, spells: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """End-of-run metrics per firm: final stocks, last-year flows, and initial customers kept."""
+    final = ts[ts["step"] == ts["step"].max()].set_index("firm")
+    last_year = ts[ts["step"] > ts["step"].max() - 52].groupby("firm", sort=False)
+    first = spells[spells["start_step"] == 0]
+    kept = first["end_step"].isna().groupby(first["firm"], observed=True).mean()
+    out = pd.DataFrame(index=final.index)
+    out["customers"] = final["customers"]
+    out["market_share"] = final["market_share"]
+    out["retained"] = kept.reindex(final.index).astype(float)
+    out["churn_rate"] = last_year["churn_rate"].mean()
+    for col in ["nps", "satisfaction", "visible_quality", "invisible_quality", "profit"]:
+        out[col] = last_year[col].mean()
+    for col in ["culture_leaders", "culture_managers", "culture_frontline"]:
+        out[col] = final[col]
+    out.index.name = "firm"
+    out = out.reset_index()
+    out.insert(1, "firm_position", range(len(out)))
+    return out
+
+
+def _label(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
+    front = {
+        "run_id": spec.run_id,
+        "scenario": spec.scenario_name,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+    }
+    front.update(spec.point)
+    labels = pd.DataFrame({k: [v] * len(df) for k, v in front.items()}, index=df.index)
+    return pd.concat([labels, df], axis=1)
+
+
+def run_one(spec: RunSpec) -> RunResult:
+    """Run one spec to completion; an exception becomes a failed result, never a crash."""
+    start = time.perf_counter()
+    try:
+        scenario = Scenario.model_validate(spec.scenario)
+        model = CXModel(scenario, rng=np.random.default_rng(spec.seed_sequence())).run()
+        ts = model.timeseries()
+        sp = model.customer_spells()
+        metrics = run_metrics(ts, sp, scenario.steps)
+        if spec.record == "final":
+            ts = ts[ts["step"] == ts["step"].max()]
+        spells = None
+        if spec.spells:
+            end = sp["end_step"].fillna(scenario.steps).astype("int64")
+            spells = pd.DataFrame(
+                {
+                    "duration": (end - sp["start_step"]).to_numpy(),
+                    "event": sp["churned"].to_numpy(),
+                    "firm": sp["firm"].astype(str).to_numpy(),
+                    "start_step": sp["start_step"].to_numpy(),
+                }
+            )
+            spells = _label(spells, spec)
+        ts["firm"] = ts["firm"].astype(str)
+        return RunResult(
+            spec=spec,
+            status="ok",
+            seconds=time.perf_counter() - start,
+            timeseries=_label(ts.reset_index(drop=True), spec),
+            metrics=_label(metrics, spec),
+            spells=spells,
+        )
+    except Exception as exc:  # a failed run is recorded, it does not stop the others
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
+        return RunResult(
+            spec=spec,
+            status="error",
+            seconds=time.perf_counter() - start,
+            error=f"{type(exc).__name__}: {exc}{where}",
+        )
+
+
+# --------------------------------------------------------------------------- many runs
+
+
+def default_executor(workers: int) -> Executor:
+    """A process pool started with 'spawn' (set on the pool, not globally)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run_plan(
+    plan: Iterable[RunSpec],
+    workers: int = 1,
+    executor: Executor | None = None,
+    run: Callable[[RunSpec], RunResult] = run_one,
+) -> Iterator[RunResult]:
+    """Yield each run's result as it finishes (in completion order).
+
+    With ``workers == 1`` and no executor the runs happen in this process. Any
+    ``concurrent.futures.Executor`` can be passed (a Dask client's executor, say). If a worker
+    dies, its run and every run not yet finished come back as errors, to be redone with
+    ``--resume``. Closing the generator early (Ctrl-C) cancels what has not started.
+    """
+    plan = list(plan)
+    if executor is None and workers <= 1:
+        for spec in plan:
+            yield run(spec)
+        return
+    own = executor is None
+    pool = default_executor(workers) if executor is None else executor
+    futures: dict[Future[RunResult], RunSpec] = {}
+    try:
+        futures = {pool.submit(run, spec): spec for spec in plan}
+        for fut in as_completed(futures):
+            spec = futures[fut]
+            try:
+                yield fut.result()
+            except BrokenProcessPool as exc:
+                yield RunResult(spec, "error", 0.0, f"worker died: {exc}")
+            except Exception as exc:  # the executor itself failed for this run
+                yield RunResult(spec, "error", 0.0, f"{type(exc).__name__}: {exc}")
+    finally:
+        for fut in futures:
+            fut.cancel()
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
