@@ -114,7 +114,8 @@ def test_missing_required_key(tmp_path: Path) -> None:
         ("firms:\n  - name: A\n  - name: B\n    copies: {firm: Z}\n", "no firm named 'Z'"),
         ("firms:\n  - name: A\n  - name: B\n    copies: {firm: B}\n", "cannot copy itself"),
         (
-            "market:\n  eras: [{start_week: 50}, {start_week: 10}]\nfirms: [{name: A}, {name: B}]\n",
+            "market:\n  eras: [{start_week: 50}, {start_week: 10}]\n"
+            "firms: [{name: A}, {name: B}]\n",
             "eras must be listed in order",
         ),
         ("firms: [{name: A}, {name: B}]\nmarket:\n  brand_weight: 0.9\n", "must be <= 1"),
