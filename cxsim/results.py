@@ -287,7 +287,9 @@ def difference_table(metrics: pd.DataFrame, points: list[str]) -> pd.DataFrame:
         ["scenario", *points, "firm_position"], sort=False, dropna=False
     ):
         g = group.set_index(["replicate", "firm_position", *points])
-        joined = g[METRICS].join(base[METRICS], rsuffix="_base", how="inner")
+        joined = g[METRICS].merge(
+            base[METRICS], left_index=True, right_index=True, suffixes=("", "_base")
+        )
         for metric in METRICS:
             diff = (joined[metric] - joined[f"{metric}_base"]).to_numpy()
             mean, lo, hi = t_interval(diff)

@@ -1,0 +1,257 @@
+"""The cxsim command end to end: outputs, errors, interruption and resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import cxsim.cli as cli
+from cxsim import runner as runner_mod
+
+from .conftest import small_scenario, write_yaml
+
+RUNNER = CliRunner()
+
+
+def invoke(*args: str):
+    result = RUNNER.invoke(cli.app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def two_files(tmp_path: Path) -> tuple[Path, Path]:
+    a = small_scenario()
+    a["steps"] = 15
+    b = small_scenario()
+    b["steps"] = 15
+    b["name"] = "other"
+    b["firms"][0]["leadership"]["ceo_commitment"] = 0.3
+    return write_yaml(tmp_path / "a.yaml", a), write_yaml(tmp_path / "b.yaml", b)
+
+
+def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
+    out = tmp_path / "cmp"
+    res = invoke("compare", *two_files, "--replicates", "3", "--workers", "1", "--out", out)
+    assert res.exit_code == 0, res.output
+    for name in ["timeseries.parquet", "spells.parquet", "metrics.parquet", "runs.csv",
+                 "summary.csv", "metadata.json", "survival_tests.csv"]:  # fmt: skip
+        assert (out / name).exists(), name
+    figures = {p.name for p in (out / "figures").iterdir()}
+    for name in ["churn_rate", "culture_by_level", "quality_visible_invisible", "survival"]:
+        assert {f"{name}.png", f"{name}.svg"} <= figures
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert {"run_id", "scenario", "replicate", "seed", "step", "firm"} <= set(ts.columns)
+    assert len(ts) == 2 * 3 * 15 * 2
+    runs = pd.read_csv(out / "runs.csv")
+    assert (runs.status == "ok").all()
+    assert len(runs) == 6
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high"} <= set(
+        summary.columns
+    )
+    base = summary[summary.scenario == "small"]
+    assert (base.diff_mean.fillna(0) == 0).all()
+    spells = pd.read_parquet(out / "spells.parquet")
+    assert {"duration", "event", "scenario", "firm", "replicate"} <= set(spells.columns)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["root_seed"] == cli.DEFAULT_SEED
+    assert len(meta["replicate_seeds"]) == 3
+    assert set(meta["scenarios"]) == {"small", "other"}
+    assert {"cxsim", "mesa", "python", "numpy"} <= set(meta["versions"])
+
+
+def test_run_with_set_and_plot_redraws(tmp_path: Path, two_files) -> None:
+    out = tmp_path / "run"
+    res = invoke("run", two_files[0], "-r", "2", "--workers", "1", "--steps", "8",
+                 "--set", "firms.0.cco.authority=1", "--out", out)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["scenarios"]["small"]["firms"][0]["cco"]["authority"] == 1
+    assert meta["scenarios"]["small"]["steps"] == 8
+    for f in (out / "figures").iterdir():
+        f.unlink()
+    res = invoke("plot", out)
+    assert res.exit_code == 0
+    assert (out / "figures" / "survival.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--set", "firms.0.leadership.ceo_comitment=0.5"],
+        ["--set", "market.visible_weight=7"],
+        ["--set", "novalue"],
+        ["--steps", "0"],
+        ["--replicates", "0"],
+        ["--workers", "0"],
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, two_files, args) -> None:
+    out = tmp_path / "never"
+    res = invoke("run", two_files[0], *args, "--out", out)
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().count("\n") == 0
+    assert res.output.startswith("error:")
+    assert not out.exists()
+
+
+def test_bad_scenario_file_and_unwritable_out(tmp_path: Path, two_files) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("firms:\n  - name: A\n    empowerment: 2\n  - name: B\n")
+    res = invoke("compare", two_files[0], bad, "--out", tmp_path / "x")
+    assert res.exit_code == 2
+    assert "bad.yaml:3: firms.0.empowerment: must be <= 1" in res.output
+    assert not (tmp_path / "x").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = invoke("run", two_files[0], "--out", blocker / "sub")
+    assert res.exit_code == 2
+    assert "cannot write the output folder" in res.output
+
+
+def test_validate(tmp_path: Path, two_files) -> None:
+    res = invoke("validate", *two_files)
+    assert res.exit_code == 0
+    assert res.output.count("ok ") == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("firms: [{name: A}]\n")
+    res = invoke("validate", two_files[0], bad)
+    assert res.exit_code == 2
+    assert "needs at least 2" in res.output
+
+
+def test_plot_needs_a_results_folder(tmp_path: Path) -> None:
+    assert invoke("plot", tmp_path / "nothing").exit_code == 2
+    assert invoke("plot", tmp_path).exit_code == 2
+
+
+def test_sweep_grid_design_and_heatmap(tmp_path: Path, two_files) -> None:
+    out = tmp_path / "sw"
+    res = invoke("sweep", two_files[0], "--vary", "firms.0.leadership.ceo_commitment=0.2,0.9",
+                 "--vary", "market.visible_weight=0.3:0.7:2", "-r", "2", "--workers", "1",
+                 "--out", out)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 2 * 2 * 2
+    assert {"firms.0.leadership.ceo_commitment", "market.visible_weight"} <= set(runs.columns)
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert ts.step.nunique() == 1  # --record final is the sweep default
+    assert (out / "figures" / "sweep_heatmap_retained.png").exists()
+    summary = pd.read_csv(out / "summary.csv")
+    assert "firms.0.leadership.ceo_commitment" in summary.columns
+    design = tmp_path / "design.csv"
+    design.write_text("firms.0.empowerment,market.switching_cost\n0.1,0.2\n0.9,0.5\n")
+    out2 = tmp_path / "sw2"
+    res = invoke("sweep", two_files[0], "--design", design, "-r", "1", "--workers", "1",
+                 "--record", "every", "--out", out2)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert pd.read_parquet(out2 / "timeseries.parquet").step.nunique() == 15
+    assert (out2 / "figures" / "sweep_retained_vs_firms.0.empowerment.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--vary", "a=1", "--design", "x.csv"],
+        ["--vary", "market.nope=1,2"],
+        ["--vary", "market.visible_weight=0:2:3"],
+        ["--vary", "firms.0.empowerment=0:1:zero"],
+        ["--design", "missing.csv"],
+        ["--vary", "steps=5", "--record", "sometimes"],
+    ],
+)
+def test_sweep_bad_input(tmp_path: Path, two_files, args) -> None:
+    res = invoke("sweep", two_files[0], *args, "--out", tmp_path / "no")
+    assert res.exit_code == 2, res.output
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_failed_run_is_kept_in_runs_csv_and_exits_1(tmp_path, two_files, monkeypatch) -> None:
+    real = runner_mod.CXModel
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner_mod, "CXModel", flaky)
+    out = tmp_path / "f"
+    res = invoke("run", two_files[0], "-r", "3", "--workers", "1", "--out", out)
+    assert res.exit_code == 1
+    runs = pd.read_csv(out / "runs.csv")
+    assert list(runs.status) == ["ok", "error", "ok"]
+    assert "RuntimeError: boom" in runs.error[1]
+    assert pd.read_parquet(out / "timeseries.parquet").run_id.nunique() == 2
+
+
+def _tables(out: Path) -> dict[str, pd.DataFrame]:
+    return {
+        "timeseries": pd.read_parquet(out / "timeseries.parquet"),
+        "metrics": pd.read_parquet(out / "metrics.parquet"),
+        "summary": pd.read_csv(out / "summary.csv"),
+        "runs": pd.read_csv(out / "runs.csv").drop(columns=["seconds"]),
+    }
+
+
+def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, two_files, monkeypatch) -> None:
+    args = ["sweep", two_files[0], "--vary", "firms.0.empowerment=0.1,0.5,0.9", "-r", "2",
+            "--workers", "1", "--record", "every"]  # fmt: skip
+    full = tmp_path / "full"
+    assert invoke(*args, "--out", full).exit_code == 0
+
+    real_run_plan = cli.run_plan
+
+    def interrupted(plan, **kwargs):
+        for i, result in enumerate(real_run_plan(plan, **kwargs)):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield result
+
+    part = tmp_path / "part"
+    monkeypatch.setattr(cli, "run_plan", interrupted)
+    res = invoke(*args, "--out", part)
+    assert res.exit_code == 130
+    assert "--resume" in res.output
+    assert len(list((part / "runs").glob("*/status.json"))) == 3
+    monkeypatch.setattr(cli, "run_plan", real_run_plan)
+
+    seen = []
+
+    def counting(plan, **kwargs):
+        seen.extend(s.run_id for s in plan)
+        yield from real_run_plan(plan, **kwargs)
+
+    monkeypatch.setattr(cli, "run_plan", counting)
+    res = invoke(*args, "--out", part, "--resume")
+    assert res.exit_code == 0, res.output
+    assert len(seen) == 3  # only what was missing
+    a, b = _tables(full), _tables(part)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=False, rtol=1e-12)
+
+
+def test_resume_with_another_plan_is_refused(tmp_path: Path, two_files) -> None:
+    out = tmp_path / "r"
+    assert invoke("run", two_files[0], "-r", "1", "--workers", "1", "--out", out).exit_code == 0
+    res = invoke("run", two_files[0], "-r", "2", "--workers", "1", "--out", out, "--resume")
+    assert res.exit_code == 2
+    assert "different plan" in res.output
+
+
+def test_results_identical_for_one_and_two_workers(tmp_path: Path, two_files) -> None:
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        res = invoke("compare", *two_files, "-r", "2", "--workers", workers, "--out", out)
+        assert res.exit_code == 0, res.output
+        outs.append(_tables(out))
+    for name in outs[0]:
+        pd.testing.assert_frame_equal(outs[0][name], outs[1][name])

@@ -1,0 +1,131 @@
+"""The runner: plans, seeds, executors, and results that do not depend on the worker count."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxsim
+from cxsim.results import ResultStore, StoreError, summary_table, t_interval
+from cxsim.runner import grid, make_plan, parse_vary, run_one, run_plan
+
+from .conftest import small_scenario
+
+
+def tiny() -> cxsim.Scenario:
+    data = small_scenario()
+    data["steps"] = 12
+    data["market"]["customers"] = 400
+    return cxsim.load_scenario(data)
+
+
+def test_parse_vary_lists_and_ranges() -> None:
+    assert parse_vary("market.visible_weight=0.2,0.5") == ("market.visible_weight", [0.2, 0.5])
+    key, values = parse_vary("firms.0.leadership.ceo_commitment=0.3:0.9:4")
+    assert key == "firms.0.leadership.ceo_commitment"
+    np.testing.assert_allclose(values, [0.3, 0.5, 0.7, 0.9])
+    assert parse_vary("steps=10:30:3")[1] == [10, 20, 30]
+    assert parse_vary("firms.0.name=no,yes")[1] == ["no", "yes"]
+    for bad in ["novalue", "=1,2", "a.b=", "a=1:x:3", "a=0:1:0"]:
+        with pytest.raises(cxsim.ScenarioError):
+            parse_vary(bad)
+
+
+def test_grid_is_full_factorial() -> None:
+    points = grid({"a": [1, 2], "b": ["x", "y", "z"]})
+    assert len(points) == 6
+    assert points[0] == {"a": 1, "b": "x"}
+    assert points[-1] == {"a": 2, "b": "z"}
+
+
+def test_plan_uses_common_random_numbers() -> None:
+    s = tiny()
+    other = cxsim.apply_overrides(s, {"name": "other"})
+    plan = make_plan([s, other], replicates=3, root_seed=9)
+    assert [p.run_id for p in plan][:3] == ["s0-p0-r0", "s0-p0-r1", "s0-p0-r2"]
+    by = {(p.scenario_name, p.replicate): p.seed for p in plan}
+    assert by[("small", 1)] == by[("other", 1)]
+    assert len({by[("small", r)] for r in range(3)}) == 3
+    again = make_plan([s, other], replicates=3, root_seed=9)
+    assert [p.seed for p in again] == [p.seed for p in plan]
+    assert make_plan([s], 3, 10)[0].seed != plan[0].seed
+    with pytest.raises(cxsim.ScenarioError):
+        make_plan([s], 0, 1)
+    with pytest.raises(cxsim.ScenarioError, match="unknown key"):
+        make_plan([s], 1, 1, points=[{"market.nope": 1}])
+
+
+def test_same_name_scenarios_get_distinct_labels() -> None:
+    s = tiny()
+    plan = make_plan([s, s], replicates=1, root_seed=1)
+    assert [p.scenario_name for p in plan] == ["small#0", "small#1"]
+
+
+def test_run_one_labels_its_tables() -> None:
+    (spec,) = make_plan([tiny()], replicates=1, root_seed=3, points=[{"steps": 6}])
+    result = run_one(spec)
+    assert result.status == "ok"
+    assert set(result.timeseries.step) == set(range(1, 7))
+    assert (result.timeseries.run_id == spec.run_id).all()
+    assert (result.timeseries["steps"] == 6).all()
+    assert set(result.metrics.firm) == {"A", "B"}
+    assert result.spells.duration.ge(0).all()
+    direct = cxsim.CXModel(
+        cxsim.apply_overrides(tiny(), {"steps": 6}), rng=np.random.default_rng(spec.seed_sequence())
+    ).run()
+    assert direct.timeseries().customers.tolist() == result.timeseries.customers.tolist()
+
+
+def test_a_failing_run_is_recorded_not_raised() -> None:
+    (spec,) = make_plan([tiny()], replicates=1, root_seed=3)
+    broken = type(spec)(**{**spec.__dict__, "scenario": {"firms": []}})
+    result = run_one(broken)
+    assert result.status == "error"
+    assert "ValidationError" in result.error
+
+
+def _collect(results) -> pd.DataFrame:
+    frames = sorted((r for r in results), key=lambda r: r.spec.index)
+    assert all(r.status == "ok" for r in frames)
+    return pd.concat([r.timeseries for r in frames], ignore_index=True)
+
+
+def test_results_do_not_depend_on_workers_or_executor() -> None:
+    plan = make_plan([tiny()], replicates=4, root_seed=5)
+    serial = _collect(run_plan(plan, workers=1))
+    pooled = _collect(run_plan(plan, workers=2))
+    with ThreadPoolExecutor(3) as pool:
+        threaded = _collect(run_plan(plan, executor=pool))
+    pd.testing.assert_frame_equal(serial, pooled)
+    pd.testing.assert_frame_equal(serial, threaded)
+
+
+def test_store_refuses_an_unwritable_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    store = ResultStore(blocker / "out", make_plan([tiny()], 1, 1))
+    with pytest.raises(StoreError, match="cannot write the output folder"):
+        store.prepare(resume=False)
+
+
+def test_store_resume_requires_the_same_plan(tmp_path: Path) -> None:
+    ResultStore(tmp_path, make_plan([tiny()], 2, 1)).prepare(resume=False)
+    with pytest.raises(StoreError, match="different plan"):
+        ResultStore(tmp_path, make_plan([tiny()], 3, 1)).prepare(resume=True)
+
+
+def test_t_interval_and_summary() -> None:
+    mean, lo, hi = t_interval(np.array([1.0, 2.0, 3.0]))
+    assert mean == 2.0
+    assert hi - mean == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
+    assert t_interval(np.array([5.0])) == (5.0, 5.0, 5.0)
+    plan = make_plan([tiny()], replicates=3, root_seed=2)
+    metrics = pd.concat([run_one(p).metrics for p in plan])
+    table = summary_table(metrics, [])
+    row = table[(table.firm == "A") & (table.metric == "retained")].iloc[0]
+    assert row["n"] == 3
+    assert row["ci_low"] <= row["mean"] <= row["ci_high"]
