@@ -119,7 +119,7 @@ def test_store_resume_requires_the_same_plan(tmp_path: Path) -> None:
 
 
 def test_t_interval_and_summary() -> None:
-    mean, lo, hi = t_interval(np.array([1.0, 2.0, 3.0]))
+    mean, _lo, hi = t_interval(np.array([1.0, 2.0, 3.0]))
     assert mean == 2.0
     assert hi - mean == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
     assert t_interval(np.array([5.0])) == (5.0, 5.0, 5.0)
