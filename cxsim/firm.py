@@ -54,10 +54,14 @@ class Strategies:
         running = self._own[:, :, 0] <= week
         intensity = np.where(running, self._own[:, :, 1], 0.0)
         cost = np.where(running, self._own[:, :, 2], 0.0)
+        own_intensity, own_cost = intensity.copy(), cost.copy()
         for f in np.flatnonzero(self.copies >= 0):
             seen = week - self.lag[f]
-            if 0 <= seen < len(self._intensity):
-                rival = self.copies[f]
+            rival = self.copies[f]
+            if seen == week:  # no lag: what the rival launches this week
+                intensity[f] = np.maximum(intensity[f], own_intensity[rival])
+                cost[f] = np.maximum(cost[f], own_cost[rival])
+            elif 0 <= seen < len(self._intensity):
                 intensity[f] = np.maximum(intensity[f], self._intensity[seen][rival])
                 cost[f] = np.maximum(cost[f], self._cost[seen][rival])
         self._intensity.append(intensity)
@@ -74,9 +78,12 @@ class Strategies:
         uniform = np.full_like(self.signal, 1.0 / self.signal.shape[1])
         share = np.divide(self.signal, total, out=uniform.copy(), where=total > 0)
         aim = self.voice[:, None] * share + (1.0 - self.voice[:, None]) * self.random_aim
+        own = aim.copy()
         for f in np.flatnonzero(self.copies >= 0):
             seen = week - self.lag[f]
-            if 0 <= seen < len(self._aim):
+            if seen == week:
+                aim[f] = own[self.copies[f]]
+            elif 0 <= seen < len(self._aim):
                 aim[f] = self._aim[seen][self.copies[f]]
         self._aim.append(aim)
         return aim

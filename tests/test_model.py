@@ -116,6 +116,20 @@ def test_copier_runs_what_its_rival_ran_lag_weeks_ago() -> None:
     assert skill.loc[20, "B"] > 0.5
 
 
+def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
+    data = small_scenario()
+    data["steps"] = 12
+    data["firms"][0]["programs"] = {"frontline_training": {"start_week": 2, "intensity": 0.6},
+                                    "journey_mapping": {"intensity": 0.5}}  # fmt: skip
+    data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 0}
+    model = cxsim.CXModel(data, rng=1).run()
+    hist = np.array(model.strategies._intensity)
+    np.testing.assert_allclose(hist[:, 1], hist[:, 0])
+    aims = np.array(model.strategies._aim)
+    np.testing.assert_allclose(aims[:, 1], aims[:, 0])
+    np.testing.assert_allclose(model.strategies.design[1], model.strategies.design[0])
+
+
 def _exec_weights(cco: dict) -> np.ndarray:
     data = small_scenario()
     data["firms"][0]["organization"] = {"executives": 4, "span_of_control": 1, "team_size": 1,
