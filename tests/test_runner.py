@@ -129,3 +129,23 @@ def test_t_interval_and_summary() -> None:
     row = table[(table.firm == "A") & (table.metric == "retained")].iloc[0]
     assert row["n"] == 3
     assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+def _die_on_replicate_1(spec):
+    """A run function whose worker process dies outright on replicate 1."""
+    import os
+
+    if spec.replicate == 1:
+        os._exit(3)
+    return run_one(spec)
+
+
+def test_a_killed_worker_loses_only_unfinished_runs() -> None:
+    plan = make_plan([tiny()], replicates=4, root_seed=5)
+    results = list(run_plan(plan, workers=2, run=_die_on_replicate_1))
+    assert sorted(r.spec.run_id for r in results) == sorted(s.run_id for s in plan)
+    failed = [r for r in results if r.status != "ok"]
+    assert any(r.spec.replicate == 1 for r in failed)
+    assert all("worker died" in r.error for r in failed)
+    redo = [r.spec for r in failed]
+    assert all(r.status == "ok" for r in run_plan(redo, workers=1))
