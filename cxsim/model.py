@@ -21,12 +21,35 @@ __all__ = ["COLUMNS", "CXModel"]
 
 #: the weekly reporter columns, one row per step and firm (ODD.md §4, observation)
 COLUMNS = [
-    "step", "firm", "customers", "acquired", "churned", "churn_rate", "market_share",
-    "satisfaction", "nps", "expectation", "interactions", "problems", "complaints",
-    "silent_problems", "escalations", "recoveries", "culture_leaders", "culture_managers",
-    "culture_frontline", "empowerment", "quality", "visible_quality", "invisible_quality",
-    "design", "skill", "revenue", "cx_spend", "profit",
-]  # fmt: skip
+    "step",
+    "firm",
+    "customers",
+    "acquired",
+    "churned",
+    "churn_rate",
+    "market_share",
+    "satisfaction",
+    "nps",
+    "expectation",
+    "interactions",
+    "problems",
+    "complaints",
+    "silent_problems",
+    "escalations",
+    "recoveries",
+    "culture_leaders",
+    "culture_managers",
+    "culture_frontline",
+    "empowerment",
+    "quality",
+    "visible_quality",
+    "invisible_quality",
+    "design",
+    "skill",
+    "revenue",
+    "cx_spend",
+    "profit",
+]
 
 _JOURNEY, _TRAINING, _HIRING, _TOOLS = range(len(PROGRAMS))
 
@@ -158,9 +181,12 @@ class CXModel(mesa.Model):
     def _cascade(self) -> None:
         org = self.organization
         org.commitment = rules.fj_step(
-            org.commitment, org.anchor, org.weights, org.susceptibility,
+            org.commitment,
+            org.anchor,
+            org.weights,
+            org.susceptibility,
             self.scenario.market.culture_change_rate,
-        )  # fmt: skip
+        )
 
     def _capabilities(self, tools: np.ndarray) -> tuple[np.ndarray, ...]:
         org = self.organization
@@ -216,11 +242,14 @@ class CXModel(mesa.Model):
         )
         quick = resolved & (u[3] < cap)
         wk.outcome = rules.problem_outcome(
-            major, complained, resolved, quick,
+            major,
+            complained,
+            resolved,
+            quick,
             tuple(m.outcome_minor.model_dump().values()),
             tuple(m.outcome_major.model_dump().values()),
             cap=np.where(self.customers.recovered_before[wk.who[p]], m.satisfaction_neutral, 1.0),
-        )  # fmt: skip
+        )
         wk.complained[p] = complained
         wk.resolved[p] = resolved
 
@@ -277,9 +306,13 @@ class CXModel(mesa.Model):
         )
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
         intensity = rules.churn_intensity(
-            c.satisfaction, self._base_churn, m.churn_sensitivity, m.satisfaction_neutral,
-            m.switching_cost, pull[c.firm],
-        )  # fmt: skip
+            c.satisfaction,
+            self._base_churn,
+            m.churn_sensitivity,
+            m.satisfaction_neutral,
+            m.switching_cost,
+            pull[c.firm],
+        )
         # P(E < λ) = 1 − e^(−λ) = the churn hazard, for E ~ Exp(1): one draw, no expm1 pass
         leaving = np.flatnonzero(rng.standard_exponential(c.size) < intensity)
         old = c.firm[leaving]

@@ -38,8 +38,15 @@ def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
     out = tmp_path / "cmp"
     res = invoke("compare", *two_files, "--replicates", "3", "--workers", "1", "--out", out)
     assert res.exit_code == 0, res.output
-    for name in ["timeseries.parquet", "spells.parquet", "metrics.parquet", "runs.csv",
-                 "summary.csv", "metadata.json", "survival_tests.csv"]:  # fmt: skip
+    for name in [
+        "timeseries.parquet",
+        "spells.parquet",
+        "metrics.parquet",
+        "runs.csv",
+        "summary.csv",
+        "metadata.json",
+        "survival_tests.csv",
+    ]:
         assert (out / name).exists(), name
     figures = {p.name for p in (out / "figures").iterdir()}
     for name in ["churn_rate", "culture_by_level", "quality_visible_invisible", "survival"]:
@@ -67,8 +74,20 @@ def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
 
 def test_run_with_set_and_plot_redraws(tmp_path: Path, two_files) -> None:
     out = tmp_path / "run"
-    res = invoke("run", two_files[0], "-r", "2", "--workers", "1", "--steps", "8",
-                 "--set", "firms.0.cco.authority=1", "--out", out)  # fmt: skip
+    res = invoke(
+        "run",
+        two_files[0],
+        "-r",
+        "2",
+        "--workers",
+        "1",
+        "--steps",
+        "8",
+        "--set",
+        "firms.0.cco.authority=1",
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["scenarios"]["small"]["firms"][0]["cco"]["authority"] == 1
@@ -132,9 +151,20 @@ def test_plot_needs_a_results_folder(tmp_path: Path) -> None:
 
 def test_sweep_grid_design_and_heatmap(tmp_path: Path, two_files) -> None:
     out = tmp_path / "sw"
-    res = invoke("sweep", two_files[0], "--vary", "firms.0.leadership.ceo_commitment=0.2,0.9",
-                 "--vary", "market.visible_weight=0.3:0.7:2", "-r", "2", "--workers", "1",
-                 "--out", out)  # fmt: skip
+    res = invoke(
+        "sweep",
+        two_files[0],
+        "--vary",
+        "firms.0.leadership.ceo_commitment=0.2,0.9",
+        "--vary",
+        "market.visible_weight=0.3:0.7:2",
+        "-r",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 2 * 2 * 2
@@ -147,8 +177,20 @@ def test_sweep_grid_design_and_heatmap(tmp_path: Path, two_files) -> None:
     design = tmp_path / "design.csv"
     design.write_text("firms.0.empowerment,market.switching_cost\n0.1,0.2\n0.9,0.5\n")
     out2 = tmp_path / "sw2"
-    res = invoke("sweep", two_files[0], "--design", design, "-r", "1", "--workers", "1",
-                 "--record", "every", "--out", out2)  # fmt: skip
+    res = invoke(
+        "sweep",
+        two_files[0],
+        "--design",
+        design,
+        "-r",
+        "1",
+        "--workers",
+        "1",
+        "--record",
+        "every",
+        "--out",
+        out2,
+    )
     assert res.exit_code == 0, res.output
     assert pd.read_parquet(out2 / "timeseries.parquet").step.nunique() == 15
     assert (out2 / "figures" / "sweep_retained_vs_firms.0.empowerment.png").exists()
@@ -202,8 +244,18 @@ def _tables(out: Path) -> dict[str, pd.DataFrame]:
 
 
 def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, two_files, monkeypatch) -> None:
-    args = ["sweep", two_files[0], "--vary", "firms.0.empowerment=0.1,0.5,0.9", "-r", "2",
-            "--workers", "1", "--record", "every"]  # fmt: skip
+    args = [
+        "sweep",
+        two_files[0],
+        "--vary",
+        "firms.0.empowerment=0.1,0.5,0.9",
+        "-r",
+        "2",
+        "--workers",
+        "1",
+        "--record",
+        "every",
+    ]
     full = tmp_path / "full"
     assert invoke(*args, "--out", full).exit_code == 0
 

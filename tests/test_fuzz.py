@@ -18,16 +18,21 @@ import cxsim.cli as cli
 
 from .conftest import small_scenario, write_yaml
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 junk = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
     | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 def _paths(data: Any, prefix: tuple = ()) -> list[tuple]:
@@ -76,13 +81,44 @@ def test_arbitrary_text_files_load_or_fail_cleanly(text: str) -> None:
         assert message is None or (message.startswith("s.yaml") and "\n" not in message)
 
 
-keys = st.sampled_from([
-    "steps", "market.customers", "market.visible_weight", "market.eras", "firms.0.name",
-    "firms.0.cco.authority", "firms.1.copies.firm", "firms.0.programs.service_tools.intensity",
-    "firms.9.empowerment", "market", "firms", "nope.nope", "", "firms.0.leadership",
-])  # fmt: skip
-values = st.sampled_from(["1", "0", "-1", "0.5", "2", "1e9", "abc", "[]", "{}", "null", "no",
-                          "[1, 2", ":", "A", "'A'", "1e-3"])  # fmt: skip
+keys = st.sampled_from(
+    [
+        "steps",
+        "market.customers",
+        "market.visible_weight",
+        "market.eras",
+        "firms.0.name",
+        "firms.0.cco.authority",
+        "firms.1.copies.firm",
+        "firms.0.programs.service_tools.intensity",
+        "firms.9.empowerment",
+        "market",
+        "firms",
+        "nope.nope",
+        "",
+        "firms.0.leadership",
+    ]
+)
+values = st.sampled_from(
+    [
+        "1",
+        "0",
+        "-1",
+        "0.5",
+        "2",
+        "1e9",
+        "abc",
+        "[]",
+        "{}",
+        "null",
+        "no",
+        "[1, 2",
+        ":",
+        "A",
+        "'A'",
+        "1e-3",
+    ]
+)
 
 
 @settings(max_examples=30, deadline=None)
@@ -95,9 +131,21 @@ def test_cli_never_tracebacks_or_half_writes(key: str, value: str, steps: int) -
         out = Path(tmp) / "out"
         result = CliRunner().invoke(
             cli.app,
-            ["run", str(scenario), "--set", f"{key}={value}", "--steps", str(steps),
-             "-r", "1", "--workers", "1", "--out", str(out)],
-        )  # fmt: skip
+            [
+                "run",
+                str(scenario),
+                "--set",
+                f"{key}={value}",
+                "--steps",
+                str(steps),
+                "-r",
+                "1",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ],
+        )
         assert result.exit_code in (0, 1, 2), result.output
         assert "Traceback" not in result.output
         if result.exit_code == 2:

@@ -43,9 +43,21 @@ def test_customers_are_conserved_every_step(run) -> None:
 
 def test_bounds_every_step(run) -> None:
     _, ts, _ = run
-    unit = ["satisfaction", "expectation", "culture_leaders", "culture_managers",
-            "culture_frontline", "empowerment", "quality", "visible_quality",
-            "invisible_quality", "design", "skill", "market_share", "churn_rate"]  # fmt: skip
+    unit = [
+        "satisfaction",
+        "expectation",
+        "culture_leaders",
+        "culture_managers",
+        "culture_frontline",
+        "empowerment",
+        "quality",
+        "visible_quality",
+        "invisible_quality",
+        "design",
+        "skill",
+        "market_share",
+        "churn_rate",
+    ]
     assert ts[unit].ge(0).all().all()
     assert ts[unit].le(1).all().all()
     assert (ts.silent_problems == ts.problems - ts.complaints).all()
@@ -88,8 +100,9 @@ def test_staff_are_mesa_agents(run) -> None:
     ceo = [a for a in agents if a.level == Level.CEO and a.firm == "A"]
     assert len(ceo) == 1
     assert ceo[0].commitment == pytest.approx(0.9)
-    mean_front = np.mean([a.commitment for a in agents if a.level == Level.FRONTLINE
-                          and a.firm == "A"])  # fmt: skip
+    mean_front = np.mean(
+        [a.commitment for a in agents if a.level == Level.FRONTLINE and a.firm == "A"]
+    )
     last = model.timeseries().iloc[-2]
     assert last.firm == "A"
     assert mean_front == pytest.approx(last.culture_frontline)
@@ -119,8 +132,10 @@ def test_copier_runs_what_its_rival_ran_lag_weeks_ago() -> None:
 def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
     data = small_scenario()
     data["steps"] = 12
-    data["firms"][0]["programs"] = {"frontline_training": {"start_week": 2, "intensity": 0.6},
-                                    "journey_mapping": {"intensity": 0.5}}  # fmt: skip
+    data["firms"][0]["programs"] = {
+        "frontline_training": {"start_week": 2, "intensity": 0.6},
+        "journey_mapping": {"intensity": 0.5},
+    }
     data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 0}
     model = cxsim.CXModel(data, rng=1).run()
     hist = np.array(model.strategies._intensity)
@@ -132,8 +147,12 @@ def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
 
 def _exec_weights(cco: dict) -> np.ndarray:
     data = small_scenario()
-    data["firms"][0]["organization"] = {"executives": 4, "span_of_control": 1, "team_size": 1,
-                                        "peer_weight": 0.0}  # fmt: skip
+    data["firms"][0]["organization"] = {
+        "executives": 4,
+        "span_of_control": 1,
+        "team_size": 1,
+        "peer_weight": 0.0,
+    }
     data["firms"][0]["cco"] = cco
     model = cxsim.CXModel(data, rng=2)
     org = model.organization
@@ -153,9 +172,14 @@ def test_cco_pull_is_authority_times_backing_where_it_reaches() -> None:
 def test_champions_budget_funds_whole_projects_only() -> None:
     def champion_weight(budget: float) -> float:
         data = small_scenario()
-        data["firms"][0]["champions"] = {"count": 2, "ties_per_champion": 3, "tie_weight": 1.0,
-                                         "unfunded_factor": 0.2, "budget_per_week": budget,
-                                         "project_cost_per_week": 1000}  # fmt: skip
+        data["firms"][0]["champions"] = {
+            "count": 2,
+            "ties_per_champion": 3,
+            "tie_weight": 1.0,
+            "unfunded_factor": 0.2,
+            "budget_per_week": budget,
+            "project_cost_per_week": 1000,
+        }
         model = cxsim.CXModel(data, rng=4)
         org = model.organization
         champs = np.flatnonzero(org.champion)
@@ -171,9 +195,13 @@ def test_champions_budget_funds_whole_projects_only() -> None:
 
 def test_three_firm_market_conserves_customers() -> None:
     data = small_scenario()
-    data["firms"].append({"name": "C", "organization": {"executives": 1, "span_of_control": 1,
-                                                         "team_size": 2},
-                          "initial_share": 2.0})  # fmt: skip
+    data["firms"].append(
+        {
+            "name": "C",
+            "organization": {"executives": 1, "span_of_control": 1, "team_size": 2},
+            "initial_share": 2.0,
+        }
+    )
     model = cxsim.CXModel(data, rng=5).run()
     ts = model.timeseries()
     assert set(ts.firm) == {"A", "B", "C"}

@@ -134,8 +134,9 @@ def test_second_failure_removes_the_recovery_paradox() -> None:
 
 
 def test_nps_score_and_definition() -> None:
-    np.testing.assert_array_equal(rules.nps_score(np.array([0.0, 0.64, 0.65, 0.84, 0.85, 1.0])),
-                                  [0, 6, 7, 8, 9, 10])  # fmt: skip
+    np.testing.assert_array_equal(
+        rules.nps_score(np.array([0.0, 0.64, 0.65, 0.84, 0.85, 1.0])), [0, 6, 7, 8, 9, 10]
+    )
     scores = np.array([10, 9, 8, 7, 6, 0, 3, 9])
     assert rules.net_promoter_score(scores) == pytest.approx(100 * (3 / 8 - 3 / 8))
     assert rules.net_promoter_score([10, 10]) == 100.0

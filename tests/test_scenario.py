@@ -16,8 +16,17 @@ SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 def test_scenarios_are_shipped() -> None:
     names = {p.stem for p in SHIPPED}
-    required = {"cco_only", "ceo_led", "invisible_war", "service_only", "foundational",
-                "transformational", "boardroom", "diagonal", "eras"}  # fmt: skip
+    required = {
+        "cco_only",
+        "ceo_led",
+        "invisible_war",
+        "service_only",
+        "foundational",
+        "transformational",
+        "boardroom",
+        "diagonal",
+        "eras",
+    }
     assert required <= names
 
 
