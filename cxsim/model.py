@@ -122,6 +122,10 @@ class CXModel(mesa.Model):
         self._base_churn = float(rules.per_week(m.base_churn_per_month, 52.0 / 12.0))
         self._n_firms = n_f
         self._counts = np.bincount(self.customers.firm, minlength=n_f)
+        # kept up to date for the customers whose satisfaction or firm changes, so the weekly
+        # churn step needs no full pass of exp() and no full NPS histogram
+        self._answers = self._answer_histogram(self.customers.firm, self.customers.satisfaction)
+        self._churn_term = self._satisfaction_hazard(self.customers.satisfaction)
         self.best_in_market: float | None = None
         self.week: Week | None = None
         self.datacollector = mesa.DataCollector(tables={"firms": COLUMNS})
@@ -264,6 +268,7 @@ class CXModel(mesa.Model):
         p = wk.problem
         s_new[p] = rules.adapt(s[p], wk.outcome, m.problem_salience)
         c.satisfaction[wk.who] = s_new
+        self._moved(wk.who, wk.firm, s, s_new)
         c.recovered_before[wk.who[wk.resolved]] = True
         best = self.best_in_market
         if best is None:
@@ -294,25 +299,38 @@ class CXModel(mesa.Model):
         aim = self.strategies.aim(week)
         self.strategies.redesign(journey, aim, m.design_improvement_rate)
 
+    def _answer_histogram(self, firm: np.ndarray, satisfaction: np.ndarray) -> np.ndarray:
+        """Each firm's histogram of 0–10 likelihood-to-recommend answers ``(F, 11)``."""
+        keys = firm * 11 + rules.nps_score(satisfaction)
+        return np.bincount(keys, minlength=11 * self._n_firms).reshape(self._n_firms, 11)
+
+    def _satisfaction_hazard(self, satisfaction: np.ndarray) -> np.ndarray:
+        """The satisfaction part of the churn intensity, ``h0 e^{κ(n − s)}``."""
+        m = self.scenario.market
+        return rules.churn_intensity(
+            satisfaction, self._base_churn, m.churn_sensitivity, m.satisfaction_neutral, 0.0
+        )
+
+    def _moved(
+        self, who: np.ndarray, firm_was: np.ndarray, s_was: np.ndarray, s_now: np.ndarray
+    ) -> None:
+        """Update the cached answers and churn terms of customers whose state changed."""
+        c = self.customers
+        self._answers += self._answer_histogram(c.firm[who], s_now)
+        self._answers -= self._answer_histogram(firm_was, s_was)
+        self._churn_term[who] = self._satisfaction_hazard(s_now)
+
     def _churn(self) -> dict[str, np.ndarray]:
         m, c, rng, n_f = self.scenario.market, self.customers, self.rng, self._n_firms
         before = self._counts
-        answers = np.bincount(c.firm * 11 + rules.nps_score(c.satisfaction), minlength=11 * n_f)
-        answers = answers.reshape(n_f, 11)  # each firm's histogram of 0-10 answers
-        promoters = answers[:, 9:].sum(axis=1)
-        detractors = answers[:, :7].sum(axis=1)
+        promoters = self._answers[:, 9:].sum(axis=1)
+        detractors = self._answers[:, :7].sum(axis=1)
         pos, neg = rules.word_of_mouth(
             promoters, detractors, c.size, m.word_of_mouth_reach, m.detractor_reach_ratio
         )
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
-        intensity = rules.churn_intensity(
-            c.satisfaction,
-            self._base_churn,
-            m.churn_sensitivity,
-            m.satisfaction_neutral,
-            m.switching_cost,
-            pull[c.firm],
-        )
+        # the churn intensity of rules.churn_intensity, from the cached satisfaction terms
+        intensity = (1.0 - m.switching_cost) * (self._churn_term + pull[c.firm])
         # P(E < λ) = 1 − e^(−λ) = the churn hazard, for E ~ Exp(1): one draw, no expm1 pass
         leaving = np.flatnonzero(rng.standard_exponential(c.size) < intensity)
         old = c.firm[leaving]
@@ -330,10 +348,12 @@ class CXModel(mesa.Model):
             new[sel] = rng.choice(n_f, size=sel.size, p=w / w.sum())
         step = self.steps
         self.spells.close(leaving, old, c.start_step[leaving], step)
+        s_was = c.satisfaction[leaving]
         c.firm[leaving] = new
         c.start_step[leaving] = step
         c.satisfaction[leaving] = m.satisfaction_neutral
         c.recovered_before[leaving] = False
+        self._moved(leaving, old, s_was, c.satisfaction[leaving])
         churned = np.bincount(old, minlength=n_f)
         acquired = np.bincount(new, minlength=n_f)
         self._counts = before - churned + acquired

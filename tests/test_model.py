@@ -216,3 +216,20 @@ def test_run_defaults_to_scenario_steps_and_returns_self() -> None:
     assert model.steps == 30
     model.run(2)
     assert model.steps == 32
+
+
+def test_cached_answers_and_churn_terms_match_a_full_recount(run) -> None:
+    model, _, _ = run
+    c = model.customers
+    np.testing.assert_array_equal(model._answers, model._answer_histogram(c.firm, c.satisfaction))
+    np.testing.assert_array_equal(model._churn_term, model._satisfaction_hazard(c.satisfaction))
+    m = model.scenario.market
+    full = cxsim.rules.churn_intensity(
+        c.satisfaction,
+        model._base_churn,
+        m.churn_sensitivity,
+        m.satisfaction_neutral,
+        m.switching_cost,
+        0.0,
+    )
+    np.testing.assert_allclose((1 - m.switching_cost) * model._churn_term, full, rtol=1e-15)
