@@ -31,7 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 out_console = Console(width=None if Console().is_terminal else 140)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_SEED = 42

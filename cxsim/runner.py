@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -256,9 +257,18 @@ def run_one(spec: RunSpec) -> RunResult:
 # --------------------------------------------------------------------------- many runs
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which cancels what has not started."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def default_executor(workers: int) -> Executor:
     """A process pool started with 'spawn' (set on the pool, not globally)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_ignore_interrupts,
+    )
 
 
 def run_plan(
