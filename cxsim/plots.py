@@ -26,6 +26,8 @@ __all__ = [
     "logrank_tests",
     "outcome_curve",
     "quality_parts",
+    "retention_bands",
+    "retention_curves",
     "survival_bands",
     "survival_curves",
     "sweep_heatmap",
@@ -172,6 +174,52 @@ def survival_bands(spells: pd.DataFrame, steps: int, level: float = 0.95) -> pd.
         return pd.DataFrame(columns=["scenario", "firm", "week", "mean", "low", "high"])
     per_rep = pd.concat(rows, ignore_index=True)
     return band(per_rep, ["scenario", "firm", "week"], "survival", level)
+
+
+def retention_bands(spells: pd.DataFrame, steps: int, level: float = 0.95) -> pd.DataFrame:
+    """Share of each firm's initial customers (there at week 0) still there at each week, per
+    replicate, banded across replicates."""
+    first = spells[spells["start_step"] == 0]
+    grid = np.arange(0, steps + 1)
+    rows = []
+    for (scenario, firm, replicate), g in first.groupby(
+        ["scenario", "firm", "replicate"], sort=False, observed=True
+    ):
+        left = np.sort(np.where(g["event"].to_numpy(bool), g["duration"].to_numpy(), steps + 1))
+        kept = 1.0 - np.searchsorted(left, grid, side="right") / len(left)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": scenario,
+                    "firm": firm,
+                    "replicate": replicate,
+                    "week": grid,
+                    "retained": kept,
+                }
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=["scenario", "firm", "week", "mean", "low", "high"])
+    return band(pd.concat(rows, ignore_index=True), ["scenario", "firm", "week"], "retained", level)
+
+
+def retention_curves(bands: pd.DataFrame) -> Figure:
+    """Customers retained: the share of each firm's initial customers still there, by week."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    groups = _groups(bands, ["scenario", "firm"])
+    for style, (scenario, firm) in zip(_series_styles(len(groups)), groups, strict=True):
+        sub = bands[(bands["scenario"] == scenario) & (bands["firm"] == firm)]
+        ax.plot(sub["week"], sub["mean"], label=f"{scenario} / {firm}", **style)
+        ax.fill_between(
+            sub["week"], sub["low"], sub["high"], color=style["color"], alpha=0.15, linewidth=0
+        )
+    ax.set_xlabel("week")
+    ax.set_ylabel(LABELS["retained"])
+    ax.set_title("Customers retained, mean across replicates with 95% band")
+    ax.set_ylim(0, 1.01)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncols=2)
+    return fig
 
 
 def survival_curves(bands: pd.DataFrame) -> Figure:

@@ -406,6 +406,7 @@ def draw_figures(out: Path) -> list[Path]:
         spells = pd.read_parquet(spells_file)
         steps = int(max(s["steps"] for s in meta["scenarios"].values()))
         save(plots.survival_curves(plots.survival_bands(spells, steps)), "survival")
+        save(plots.retention_curves(plots.retention_bands(spells, steps)), "retained")
         tests = plots.logrank_tests(spells)
         if not tests.empty:
             _atomic_csv(tests, out / "survival_tests.csv")

@@ -49,7 +49,16 @@ def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
     ]:
         assert (out / name).exists(), name
     figures = {p.name for p in (out / "figures").iterdir()}
-    for name in ["churn_rate", "culture_by_level", "quality_visible_invisible", "survival"]:
+    for name in [
+        "churn_rate",
+        "culture_by_level",
+        "quality_visible_invisible",
+        "survival",
+        "retained",
+        "market_share",
+        "nps",
+        "customers",
+    ]:
         assert {f"{name}.png", f"{name}.svg"} <= figures
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert {"run_id", "scenario", "replicate", "seed", "step", "firm"} <= set(ts.columns)
@@ -65,6 +74,12 @@ def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
     assert (base.diff_mean.fillna(0) == 0).all()
     spells = pd.read_parquet(out / "spells.parquet")
     assert {"duration", "event", "scenario", "firm", "replicate"} <= set(spells.columns)
+    from cxsim import plots
+
+    kept = plots.retention_bands(spells, 15)
+    kept = kept[kept.week == 15].set_index(["scenario", "firm"])["mean"]
+    retained = summary[summary.metric == "retained"].set_index(["scenario", "firm"])["mean"]
+    pd.testing.assert_series_equal(kept.sort_index(), retained.sort_index(), check_names=False)
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["root_seed"] == cli.DEFAULT_SEED
     assert len(meta["replicate_seeds"]) == 3
