@@ -118,7 +118,8 @@ def _execute(
     record: str = "every",
     spells: bool = True,
 ) -> None:
-    workers = os.cpu_count() or 1 if workers is None else workers
+    if workers is None:
+        workers = os.cpu_count() or 1
     if workers < 1:
         raise InputError(f"--workers must be >= 1, got {workers}")
     plan = make_plan(scenarios, replicates, seed, points, record, spells)

@@ -88,6 +88,16 @@ class Strategies:
         self._aim.append(aim)
         return aim
 
+    @property
+    def intensity_history(self) -> np.ndarray:
+        """Program intensity each firm ran, by week ``(weeks, F, P)``: what a copier observes."""
+        return np.array(self._intensity)
+
+    @property
+    def aim_history(self) -> np.ndarray:
+        """Where each firm aimed journey mapping, by week ``(weeks, F, K)``."""
+        return np.array(self._aim)
+
     def listen(self, heard: np.ndarray, memory: float) -> None:
         """Update the customer signal ``(F, K)`` with this week's complaints and survey finds."""
         self.signal = memory * self.signal + heard

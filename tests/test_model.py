@@ -117,11 +117,11 @@ def test_copier_runs_what_its_rival_ran_lag_weeks_ago() -> None:
     }
     data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 5}
     model = cxsim.CXModel(data, rng=1).run()
-    hist = np.array(model.strategies._intensity)
+    hist = model.strategies.intensity_history
     for week in range(20):
         expected = hist[week - 5, 0] if week >= 5 else np.zeros(hist.shape[2])
         np.testing.assert_allclose(hist[week, 1], expected)
-    aims = np.array(model.strategies._aim)
+    aims = model.strategies.aim_history
     np.testing.assert_allclose(aims[12, 1], aims[7, 0])
     ts = model.timeseries()
     skill = ts.pivot(index="step", columns="firm", values="skill")
@@ -138,9 +138,9 @@ def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
     }
     data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 0}
     model = cxsim.CXModel(data, rng=1).run()
-    hist = np.array(model.strategies._intensity)
+    hist = model.strategies.intensity_history
     np.testing.assert_allclose(hist[:, 1], hist[:, 0])
-    aims = np.array(model.strategies._aim)
+    aims = model.strategies.aim_history
     np.testing.assert_allclose(aims[:, 1], aims[:, 0])
     np.testing.assert_allclose(model.strategies.design[1], model.strategies.design[0])
 
