@@ -127,7 +127,7 @@ class CXModel(mesa.Model):
         self._answers = self._answer_histogram(self.customers.firm, self.customers.satisfaction)
         self._churn_term = self._satisfaction_hazard(self.customers.satisfaction)
         self.best_in_market: float | None = None
-        self.week: Week | None = None
+        self.week: Week | None = None  # the last week's interactions, for inspection
         self.datacollector = mesa.DataCollector(tables={"firms": COLUMNS})
 
     # ------------------------------------------------------------------ schedule
