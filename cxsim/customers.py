@@ -19,6 +19,7 @@ class Customers:
     expectation: np.ndarray  # 0–1
     start_step: np.ndarray  # step the current spell began
     recovered_before: np.ndarray  # bool: had a problem recovered at the current firm
+    churn_budget: np.ndarray  # Exp(1) budget of cumulative churn intensity left at this firm
 
     @classmethod
     def create(
@@ -43,6 +44,7 @@ class Customers:
             expectation=exp,
             start_step=np.zeros(n, dtype=np.int64),
             recovered_before=np.zeros(n, dtype=bool),
+            churn_budget=rng.standard_exponential(n),
         )
 
     @property

@@ -331,8 +331,10 @@ class CXModel(mesa.Model):
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
         # the churn intensity of rules.churn_intensity, from the cached satisfaction terms
         intensity = (1.0 - m.switching_cost) * (self._churn_term + pull[c.firm])
-        # P(E < λ) = 1 − e^(−λ) = the churn hazard, for E ~ Exp(1): one draw, no expm1 pass
-        leaving = np.flatnonzero(rng.standard_exponential(c.size) < intensity)
+        # each customer spends an Exp(1) budget of cumulative intensity and leaves when it runs
+        # out: P(leave this week | stayed so far) = 1 − e^(−λ), the churn hazard, exactly
+        c.churn_budget -= intensity
+        leaving = np.flatnonzero(c.churn_budget < 0.0)
         old = c.firm[leaving]
         new = np.empty_like(old)
         attraction = before / c.size + promoters / c.size  # presence plus good word of mouth
@@ -353,6 +355,7 @@ class CXModel(mesa.Model):
         c.start_step[leaving] = step
         c.satisfaction[leaving] = m.satisfaction_neutral
         c.recovered_before[leaving] = False
+        c.churn_budget[leaving] = rng.standard_exponential(leaving.size)
         self._moved(leaving, old, s_was, c.satisfaction[leaving])
         churned = np.bincount(old, minlength=n_f)
         acquired = np.bincount(new, minlength=n_f)
