@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,40 +11,138 @@ import pytest
 import cxsim
 from cxsim import Level, StaffMember
 
-from .conftest import small_scenario
+from .conftest import SMALL_ORG, small_scenario
+
+STEPS = 30
+CUSTOMERS = 3000
 
 
-@pytest.fixture(scope="module")
-def run() -> tuple[cxsim.CXModel, pd.DataFrame, pd.DataFrame]:
-    data = small_scenario()
-    data["market"]["customers"] = 3000
+def _rich() -> dict[str, Any]:
+    """Two firms using every mechanism: CCO, champions, all programs, a brand promise, eras, a
+    copier; expectations drift up fast so the clipping at 1 is exercised."""
+    data = small_scenario(customers=CUSTOMERS)
+    data["steps"] = STEPS
+    data["market"]["eras"] = [
+        {"start_week": 0, "expectation_drift_per_year": 0.1},
+        {"start_week": 10, "expectation_drift_per_year": 0.5, "visible_weight": 0.3},
+    ]
+    data["market"]["quality_noise"] = 0.3
+    focal = data["firms"][0]
+    focal.update(
+        {
+            "cco": {"authority": 0.6, "ceo_backing": 0.5, "reach": 0.5},
+            "champions": {"count": 4, "budget_per_week": 5000, "project_cost_per_week": 2000},
+            "brand_promise": 0.9,
+            "empowerment": 0.8,
+            "programs": {
+                "journey_mapping": {"intensity": 0.7},
+                "frontline_training": {"start_week": 2, "intensity": 0.6},
+                "hiring_profile": {"start_week": 4, "intensity": 0.5},
+                "service_tools": {"start_week": 6, "intensity": 0.4, "cost_per_week": 700},
+            },
+        }
+    )
     data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 5}
-    model = cxsim.CXModel(data, rng=7).run()
-    return model, model.timeseries(), model.customer_spells()
+    data["firms"][1]["voice_of_customer"] = 0.0
+    return data
 
 
-def test_timeseries_shape(run) -> None:
-    model, ts, _ = run
+def _three_firms() -> dict[str, Any]:
+    data = small_scenario(customers=CUSTOMERS)
+    data["steps"] = STEPS
+    data["firms"].append(
+        {
+            "name": "C",
+            "organization": {"executives": 1, "span_of_control": 1, "team_size": 2},
+            "initial_share": 2.0,
+            "empowerment": 0.0,
+            "leadership": {"ceo_commitment": 0.0},
+        }
+    )
+    return data
+
+
+SCENARIOS = {"rich": _rich, "three-firms": _three_firms}
+
+
+class Run:
+    """A model stepped one week at a time, with the state checks done after every step."""
+
+    def __init__(self, data: dict[str, Any], seed: int) -> None:
+        self.model = model = cxsim.CXModel(data, rng=seed)
+        self.problems: list[str] = []
+        for _ in range(model.scenario.steps):
+            model.step()
+            self._check_state()
+        self.ts = model.timeseries()
+        self.spells = model.customer_spells()
+
+    def _fail(self, what: str) -> None:
+        self.problems.append(f"step {self.model.steps}: {what}")
+
+    def _check_state(self) -> None:
+        m, c, org = self.model, self.model.customers, self.model.organization
+        ts = m.timeseries()
+        now = ts[ts.step == m.steps].customers.to_numpy()
+        if not np.array_equal(now, np.bincount(c.firm, minlength=len(m.firm_names))):
+            self._fail("recorded customers differ from the customers' firms")
+        arrays = {
+            "satisfaction": c.satisfaction,
+            "expectation": c.expectation,
+            "commitment": org.commitment,
+            "anchor": org.anchor,
+            "skill": org.skill,
+            "design": m.strategies.design,
+            "quality": m.week.quality,
+            "visible": m.week.visible,
+            "invisible": m.week.invisible,
+        }
+        for name, values in arrays.items():
+            if not (np.all(values >= 0) and np.all(values <= 1)):
+                self._fail(f"{name} outside [0, 1]: {values.min()}..{values.max()}")
+        open_spells = m.customer_spells().end_step.isna()
+        if open_spells.sum() != c.size:
+            self._fail(f"{open_spells.sum()} open spells for {c.size} customers")
+
+
+@pytest.fixture(scope="module", params=list(SCENARIOS))
+def run(request: pytest.FixtureRequest) -> Run:
+    return Run(SCENARIOS[request.param](), seed=7)
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+def test_state_is_consistent_and_bounded_after_every_step(run: Run) -> None:
+    assert not run.problems, run.problems[:5]
+
+
+def test_timeseries_shape(run: Run) -> None:
+    ts, n_firms = run.ts, len(run.model.firm_names)
     assert list(ts.columns) == cxsim.COLUMNS
-    assert len(ts) == model.scenario.steps * 2
-    assert ts.step.min() == 1
-    assert ts.step.max() == model.scenario.steps
+    assert len(ts) == STEPS * n_firms
+    assert sorted(ts.step.unique()) == list(range(1, STEPS + 1))
+    assert (ts.groupby("step").firm.apply(list) == [run.model.firm_names] * STEPS).all()
+    assert not ts.drop(columns=["nps"]).isna().any().any()
 
 
-def test_customers_are_conserved_every_step(run) -> None:
-    model, ts, _ = run
-    n = model.scenario.market.customers
+def test_customers_are_conserved_every_step(run: Run) -> None:
+    ts = run.ts
     per_step = ts.groupby("step")
-    assert (per_step.customers.sum() == n).all()
+    assert (per_step.customers.sum() == CUSTOMERS).all()
     assert (per_step.acquired.sum() == per_step.churned.sum()).all()
-    assert np.allclose(per_step.market_share.sum(), 1.0)
-    for _, g in ts.groupby("firm"):
-        c = g.customers.to_numpy()
-        assert (c[1:] == c[:-1] + g.acquired.to_numpy()[1:] - g.churned.to_numpy()[1:]).all()
+    assert per_step.churned.sum().sum() > 0  # something did move
+    first = run.spells[run.spells.start_step == 0]
+    initial = np.bincount(first.firm.cat.codes, minlength=len(run.model.firm_names))
+    for f, name in enumerate(run.model.firm_names):
+        g = ts[ts.firm == name].sort_values("step")
+        before = np.r_[initial[f], g.customers.to_numpy()[:-1]]
+        assert (g.customers.to_numpy() == before + g.acquired - g.churned).all(), name
+        np.testing.assert_allclose(g.churn_rate, g.churned / before)
 
 
-def test_bounds_every_step(run) -> None:
-    _, ts, _ = run
+def test_bounds_every_step(run: Run) -> None:
+    ts = run.ts
     unit = [
         "satisfaction",
         "expectation",
@@ -60,52 +160,260 @@ def test_bounds_every_step(run) -> None:
     ]
     assert ts[unit].ge(0).all().all()
     assert ts[unit].le(1).all().all()
+    np.testing.assert_allclose(ts.groupby("step").market_share.sum(), 1.0)
+    np.testing.assert_allclose(ts.market_share, ts.customers / CUSTOMERS)
     assert (ts.silent_problems == ts.problems - ts.complaints).all()
     assert (ts.silent_problems >= 0).all()
+    assert (ts.problems <= ts.interactions).all()
     assert (ts.recoveries <= ts.complaints).all()
     assert (ts.escalations <= ts.complaints).all()
     assert ts.nps.between(-100, 100).all()
+    assert (ts[["acquired", "churned", "problems", "complaints", "recoveries"]] >= 0).all().all()
+    assert ts.problems.sum() > ts.complaints.sum() > ts.recoveries.sum() > 0
 
 
-def test_spells_are_consistent(run) -> None:
-    model, ts, spells = run
-    n = model.scenario.market.customers
+def test_spells_are_consistent(run: Run) -> None:
+    model, ts, spells = run.model, run.ts, run.spells
+    assert list(spells.columns) == ["customer", "firm", "start_step", "end_step", "churned"]
     open_ = spells[spells.end_step.isna()]
-    assert len(open_) == n
-    assert open_.customer.is_unique
+    assert len(open_) == CUSTOMERS
+    assert sorted(open_.customer) == list(range(CUSTOMERS))  # exactly one open spell each
+    assert (spells.churned == spells.end_step.notna()).all()
     assert spells.churned.sum() == ts.churned.sum()
-    closed = spells.dropna(subset=["end_step"])
+    first = spells.groupby("customer").start_step.min()
+    assert (first == 0).all()
+    closed = spells[spells.end_step.notna()]
     assert (closed.end_step > closed.start_step).all()
-    nxt = spells.groupby("customer").start_step.shift(-1)
+    # contiguous: each closed spell ends when the customer's next one starts, at another firm
+    nxt = spells.groupby("customer")[["start_step", "firm"]].shift(-1)
     chained = spells.end_step.notna()
-    assert (spells.loc[chained, "end_step"] == nxt[chained]).all()
-    firm_now = open_.set_index("customer").firm.astype(str)
-    names = np.array(model.firm_names)[model.customers.firm]
-    assert (firm_now.sort_index().to_numpy() == names).all()
+    assert (spells.loc[chained, "end_step"] == nxt.loc[chained, "start_step"]).all()
+    assert (spells.loc[chained, "firm"] != nxt.loc[chained, "firm"]).all()  # moved to a rival
+    firm_now = open_.set_index("customer").firm.astype(str).sort_index()
+    assert (firm_now.to_numpy() == np.array(model.firm_names)[model.customers.firm]).all()
+
+
+def test_spells_agree_with_the_weekly_flows(run: Run) -> None:
+    ts, spells = run.ts.set_index(["step", "firm"]), run.spells
+    closed = spells[spells.churned]
+    churned = closed.groupby(["end_step", "firm"], observed=False).size()
+    started = spells[spells.start_step > 0].groupby(["start_step", "firm"], observed=False).size()
+    for (step, firm), row in ts.iterrows():
+        assert churned.get((step, firm), 0) == row.churned, (step, firm)
+        assert started.get((step, firm), 0) == row.acquired, (step, firm)
+
+
+def test_finance_identities(run: Run) -> None:
+    model, ts = run.model, run.ts
+    m = model.scenario.market
+    focal = model.scenario.firms[0]
+    g = ts[ts.firm == focal.name].sort_values("step").reset_index(drop=True)
+    initial = int((run.spells[run.spells.start_step == 0].firm == focal.name).sum())
+    before = np.r_[initial, g.customers.to_numpy()[:-1]]
+    np.testing.assert_allclose(g.revenue, before * m.revenue_per_customer_week)
+    np.testing.assert_allclose(
+        g.profit, g.revenue - before * m.cost_to_serve_week - g.cx_spend, rtol=1e-12
+    )
+    programs = [p for p in focal.programs.model_dump().values() if p is not None]
+    spend = np.array(
+        [
+            sum(p["cost_per_week"] for p in programs if p["start_week"] <= week)
+            for week in range(STEPS)
+        ]
+    )
+    budget = focal.champions.budget_per_week if focal.champions else 0.0
+    np.testing.assert_allclose(g.cx_spend, spend + g.complaints * m.recovery_cost + budget)
+
+
+# --------------------------------------------------------------------------- reproducibility
 
 
 def test_same_seed_same_history_other_seed_differs() -> None:
+    data = _rich()
+    data["steps"] = 12
+    a = cxsim.CXModel(data, rng=3).run()
+    b = cxsim.CXModel(data, rng=3).run()
+    c = cxsim.CXModel(data, rng=4).run()
+    pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
+    pd.testing.assert_frame_equal(a.customer_spells(), b.customer_spells())
+    np.testing.assert_array_equal(a.organization.commitment, b.organization.commitment)
+    assert not a.timeseries().equals(c.timeseries())
+    assert not np.array_equal(a.customers.satisfaction, c.customers.satisfaction)
+
+
+def test_a_generator_is_a_seed_too() -> None:
     data = small_scenario()
-    a = cxsim.CXModel(data, rng=3).run().timeseries()
-    b = cxsim.CXModel(data, rng=3).run().timeseries()
-    c = cxsim.CXModel(data, rng=4).run().timeseries()
+    data["steps"] = 8
+    a = cxsim.CXModel(data, rng=np.random.default_rng(9)).run().timeseries()
+    b = cxsim.CXModel(data, rng=np.random.default_rng(9)).run().timeseries()
     pd.testing.assert_frame_equal(a, b)
-    assert not a.equals(c)
 
 
-def test_staff_are_mesa_agents(run) -> None:
-    model, _, _ = run
+def test_run_defaults_to_scenario_steps_and_returns_self() -> None:
+    model = cxsim.CXModel(small_scenario(), rng=1)
+    assert model.run() is model
+    assert model.steps == 30
+    model.run(2)
+    assert model.steps == 32
+    assert model.timeseries().step.max() == 32
+
+
+def test_timeseries_before_any_step_is_empty_with_the_columns() -> None:
+    ts = cxsim.CXModel(small_scenario(), rng=1).timeseries()
+    assert ts.empty
+    assert list(ts.columns) == cxsim.COLUMNS
+
+
+# --------------------------------------------------------------------------- staff as agents
+
+
+def test_staff_are_mesa_agents(run: Run) -> None:
+    model = run.model
     agents = model.agents_by_type[StaffMember]
     assert len(agents) == model.organization.size
-    ceo = [a for a in agents if a.level == Level.CEO and a.firm == "A"]
-    assert len(ceo) == 1
-    assert ceo[0].commitment == pytest.approx(0.9)
-    mean_front = np.mean(
-        [a.commitment for a in agents if a.level == Level.FRONTLINE and a.firm == "A"]
+    assert len(model.agents) == model.organization.size
+    for f, firm in enumerate(model.scenario.firms):
+        o = firm.organization
+        n_mgr = o.executives * o.span_of_control
+        expected = 1 + (firm.cco is not None) + o.executives + n_mgr + n_mgr * o.team_size
+        mine = agents.select(lambda a, name=firm.name: a.firm == name)
+        assert len(mine) == expected == int((model.organization.firm == f).sum())
+        levels = [a.level for a in mine]
+        assert levels.count(Level.CEO) == 1
+        assert levels.count(Level.CCO) == (firm.cco is not None)
+        assert levels.count(Level.FRONTLINE) == n_mgr * o.team_size
+    ceo = agents.select(lambda a: a.level == Level.CEO and a.firm == "A")
+    assert [a.commitment for a in ceo] == [pytest.approx(0.9)]
+    champions = agents.select(lambda a: a.is_champion)
+    assert len(champions) == int(model.organization.champion.sum())
+
+
+def test_agent_views_match_the_reporters(run: Run) -> None:
+    model = run.model
+    agents = model.agents_by_type[StaffMember]
+    last = run.ts[run.ts.step == STEPS].set_index("firm")
+    for name in model.firm_names:
+        front = agents.select(lambda a, n=name: a.level == Level.FRONTLINE and a.firm == n)
+        assert np.mean([a.commitment for a in front]) == pytest.approx(
+            last.loc[name, "culture_frontline"]
+        )
+        assert np.mean([a.skill for a in front]) == pytest.approx(last.loc[name, "skill"])
+
+
+# --------------------------------------------------------------------------- organization
+
+
+def test_influence_matrix_is_row_stochastic_within_each_firm(run: Run) -> None:
+    org = run.model.organization
+    w = org.weights.tocoo()
+    assert (w.data >= 0).all()
+    assert (org.firm[w.row] == org.firm[w.col]).all()  # no tie crosses firms
+    rows = np.asarray(org.weights.sum(axis=1)).ravel()
+    anchors = np.isin(org.level, [Level.CEO, Level.CCO])
+    np.testing.assert_allclose(rows[~anchors], 1.0)
+    np.testing.assert_array_equal(rows[anchors], 0.0)
+    np.testing.assert_array_equal(org.susceptibility[anchors], 0.0)
+    assert (w.row != w.col).all()  # nobody is their own influence
+
+
+def _org_weights(cco: dict[str, float] | None, peer_weight: float = 0.0, executives: int = 4):
+    data = small_scenario()
+    data["firms"][0]["organization"] = {
+        "executives": executives,
+        "span_of_control": 2,
+        "team_size": 2,
+        "peer_weight": peer_weight,
+    }
+    data["firms"][0]["cco"] = cco
+    model = cxsim.CXModel(data, rng=2)
+    org = model.organization
+    return org, org.weights.toarray()
+
+
+@pytest.mark.parametrize(
+    ("authority", "backing", "reach", "executives"),
+    [(0.5, 0.6, 0.5, 4), (1.0, 1.0, 1.0, 4), (0.8, 0.25, 0.3, 10), (0.9, 0.0, 1.0, 4)],
+)
+def test_cco_pull_is_authority_times_backing_where_it_reaches(
+    authority: float, backing: float, reach: float, executives: int
+) -> None:
+    org, w = _org_weights(
+        {"authority": authority, "ceo_backing": backing, "reach": reach}, executives=executives
     )
-    last = model.timeseries().iloc[-2]
-    assert last.firm == "A"
-    assert mean_front == pytest.approx(last.culture_frontline)
+    execs = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == 0))
+    ceo = np.flatnonzero((org.level == Level.CEO) & (org.firm == 0))[0]
+    cco = np.flatnonzero(org.level == Level.CCO)[0]
+    pull = authority * backing
+    n_reached = round(reach * executives)
+    reached = w[execs, cco] > 0
+    assert reached.sum() == (n_reached if pull > 0 else 0)
+    np.testing.assert_allclose(w[execs[reached], cco], pull)
+    np.testing.assert_allclose(w[execs, ceo], np.where(reached, 1 - pull, 1.0))
+    # only executives have a tie to the CCO
+    below = ~np.isin(np.arange(org.size), execs)
+    assert not w[below, cco].any()
+
+
+def test_cco_share_of_the_line_voice_survives_peer_ties() -> None:
+    org, w = _org_weights({"authority": 0.5, "ceo_backing": 0.6, "reach": 1.0}, peer_weight=1.5)
+    execs = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == 0))
+    ceo = np.flatnonzero((org.level == Level.CEO) & (org.firm == 0))[0]
+    cco = np.flatnonzero(org.level == Level.CCO)[0]
+    np.testing.assert_allclose(w[execs, cco] / w[execs, ceo], 0.3 / 0.7)
+    np.testing.assert_allclose(w[execs, cco] + w[execs, ceo], 1 / (1 + 1.5))
+
+
+def test_no_cco_no_cco_member() -> None:
+    org, _ = _org_weights(None)
+    assert not (org.level == Level.CCO).any()
+
+
+def _active_champions(budget: float, count: int = 3, factor: float = 0.0) -> int:
+    """Champions with cross-division ties (only a champion's own ties cross divisions)."""
+    data = small_scenario()
+    data["firms"][0]["organization"] = dict(SMALL_ORG, executives=3)
+    data["firms"][0]["champions"] = {
+        "count": count,
+        "ties_per_champion": 3,
+        "tie_weight": 1.0,
+        "unfunded_factor": factor,
+        "budget_per_week": budget,
+        "project_cost_per_week": 1000,
+    }
+    org = cxsim.CXModel(data, rng=4).organization
+    w = org.weights.tocoo()
+    cross = org.champion[w.col] & (org.division[w.row] != org.division[w.col])
+    return len(np.unique(w.col[cross]))
+
+
+@pytest.mark.parametrize(
+    ("budget", "funded"),
+    [(0, 0), (999, 0), (1000, 1), (1999.99, 1), (2000, 2), (2999, 2), (3000, 3), (10**6, 3)],
+)
+def test_champions_budget_funds_whole_projects_only(budget: float, funded: int) -> None:
+    assert _active_champions(budget) == funded
+
+
+def test_unfunded_champions_still_pull_a_little() -> None:
+    def champion_weight(budget: float) -> float:
+        data = small_scenario()
+        data["firms"][0]["champions"] = {
+            "count": 2,
+            "ties_per_champion": 3,
+            "unfunded_factor": 0.2,
+            "budget_per_week": budget,
+            "project_cost_per_week": 1000,
+        }
+        org = cxsim.CXModel(data, rng=4).organization
+        return float(org.weights[:, np.flatnonzero(org.champion)].sum())
+
+    assert _active_champions(0, factor=0.2) == 3
+    nothing, piecemeal, one, two = (champion_weight(b) for b in (0, 999, 1000, 2500))
+    assert nothing == pytest.approx(piecemeal)
+    assert nothing < one < two
+
+
+# --------------------------------------------------------------------------- the copier
 
 
 def test_copier_runs_what_its_rival_ran_lag_weeks_ago() -> None:
@@ -118,15 +426,39 @@ def test_copier_runs_what_its_rival_ran_lag_weeks_ago() -> None:
     data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 5}
     model = cxsim.CXModel(data, rng=1).run()
     hist = model.strategies.intensity_history
+    assert hist.shape == (20, 2, 4)
+    assert hist[:, 0].any()
     for week in range(20):
         expected = hist[week - 5, 0] if week >= 5 else np.zeros(hist.shape[2])
         np.testing.assert_allclose(hist[week, 1], expected)
     aims = model.strategies.aim_history
-    np.testing.assert_allclose(aims[12, 1], aims[7, 0])
+    for week in range(5, 20):
+        np.testing.assert_allclose(aims[week, 1], aims[week - 5, 0])
     ts = model.timeseries()
     skill = ts.pivot(index="step", columns="firm", values="skill")
-    assert skill.loc[12, "B"] == pytest.approx(0.5)  # training copied only from week 13
+    assert skill.loc[13, "B"] == pytest.approx(0.5)  # training copied only from week 13
     assert skill.loc[20, "B"] > 0.5
+    spend = ts.pivot(index="step", columns="firm", values="cx_spend")
+    complaints = ts.pivot(index="step", columns="firm", values="complaints")
+    program_spend = spend - complaints * model.scenario.market.recovery_cost
+    np.testing.assert_allclose(
+        program_spend["B"].to_numpy()[5:], program_spend["A"].to_numpy()[:-5]
+    )
+
+
+def test_copier_keeps_its_own_programs_and_adds_the_rivals() -> None:
+    data = small_scenario()
+    data["steps"] = 10
+    data["firms"][0]["programs"] = {
+        "service_tools": {"intensity": 0.3},
+        "journey_mapping": {"intensity": 0.5},
+    }
+    data["firms"][1]["programs"] = {"service_tools": {"intensity": 0.5}}
+    data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 2}
+    hist = cxsim.CXModel(data, rng=1).run().strategies.intensity_history
+    np.testing.assert_allclose(hist[:, 1, 3], 0.5)  # its own, stronger program is kept
+    np.testing.assert_allclose(hist[:2, 1, 0], 0.0)  # nothing seen yet
+    np.testing.assert_allclose(hist[2:, 1, 0], 0.5)  # the rival's journey mapping, copied
 
 
 def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
@@ -145,81 +477,42 @@ def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
     np.testing.assert_allclose(model.strategies.design[1], model.strategies.design[0])
 
 
-def _exec_weights(cco: dict) -> np.ndarray:
-    data = small_scenario()
-    data["firms"][0]["organization"] = {
-        "executives": 4,
-        "span_of_control": 1,
-        "team_size": 1,
-        "peer_weight": 0.0,
-    }
-    data["firms"][0]["cco"] = cco
-    model = cxsim.CXModel(data, rng=2)
-    org = model.organization
-    w = org.weights.toarray()
-    execs = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == 0))
-    cco_id = np.flatnonzero(org.level == Level.CCO)[0]
-    return w[execs, cco_id]
+def test_copier_does_not_see_its_rivals_culture() -> None:
+    def copier_programs(ceo_commitment: float) -> np.ndarray:
+        data = _rich()
+        data["steps"] = 15
+        data["firms"][0]["leadership"] = {"ceo_commitment": ceo_commitment}
+        return cxsim.CXModel(data, rng=5).run().strategies.intensity_history[:, 1]
+
+    np.testing.assert_array_equal(copier_programs(0.05), copier_programs(1.0))
 
 
-def test_cco_pull_is_authority_times_backing_where_it_reaches() -> None:
-    pulls = _exec_weights({"authority": 0.5, "ceo_backing": 0.6, "reach": 0.5})
-    assert sorted(np.round(pulls, 12)) == [0.0, 0.0, 0.3, 0.3]
-    full = _exec_weights({"authority": 1.0, "ceo_backing": 1.0, "reach": 1.0})
-    np.testing.assert_allclose(full, 1.0)
+# --------------------------------------------------------------------------- three firms
 
 
-def test_champions_budget_funds_whole_projects_only() -> None:
-    def champion_weight(budget: float) -> float:
-        data = small_scenario()
-        data["firms"][0]["champions"] = {
-            "count": 2,
-            "ties_per_champion": 3,
-            "tie_weight": 1.0,
-            "unfunded_factor": 0.2,
-            "budget_per_week": budget,
-            "project_cost_per_week": 1000,
-        }
-        model = cxsim.CXModel(data, rng=4)
-        org = model.organization
-        champs = np.flatnonzero(org.champion)
-        return float(org.weights[:, champs].sum())
-
-    nothing = champion_weight(0)
-    piecemeal = champion_weight(999)
-    one = champion_weight(1000)
-    two = champion_weight(2500)
-    assert nothing == pytest.approx(piecemeal)
-    assert nothing < one < two
+def test_three_firm_market_starts_by_initial_share() -> None:
+    model = cxsim.CXModel(_three_firms(), rng=5)
+    counts = np.bincount(model.customers.firm, minlength=3)
+    assert counts.sum() == CUSTOMERS
+    np.testing.assert_array_equal(counts, [750, 750, 1500])  # shares 1 : 1 : 2
 
 
-def test_three_firm_market_conserves_customers() -> None:
-    data = small_scenario()
-    data["firms"].append(
-        {
-            "name": "C",
-            "organization": {"executives": 1, "span_of_control": 1, "team_size": 2},
-            "initial_share": 2.0,
-        }
-    )
-    model = cxsim.CXModel(data, rng=5).run()
-    ts = model.timeseries()
-    assert set(ts.firm) == {"A", "B", "C"}
-    assert (ts.groupby("step").customers.sum() == data["market"]["customers"]).all()
-    first = ts[ts.step == 1].set_index("firm").customers
-    assert first["C"] > first["A"]
+def test_three_firm_churners_go_to_both_rivals() -> None:
+    data = _three_firms()
+    data["market"]["base_churn_per_month"] = 0.2
+    spells = cxsim.CXModel(data, rng=5).run().customer_spells()
+    nxt = spells.groupby("customer").firm.shift(-1)
+    moves = pd.crosstab(spells.firm[nxt.notna()], nxt[nxt.notna()])
+    for name in ("A", "B", "C"):
+        assert moves.loc[name, name] == 0
+        assert (moves.loc[name].drop(name) > 0).all(), moves
 
 
-def test_run_defaults_to_scenario_steps_and_returns_self() -> None:
-    model = cxsim.CXModel(small_scenario(), rng=1)
-    assert model.run() is model
-    assert model.steps == 30
-    model.run(2)
-    assert model.steps == 32
+# --------------------------------------------------------------------------- caches
 
 
-def test_cached_answers_and_churn_terms_match_a_full_recount(run) -> None:
-    model, _, _ = run
+def test_cached_answers_and_churn_terms_match_a_full_recount(run: Run) -> None:
+    model = run.model
     c = model.customers
     np.testing.assert_array_equal(model._answers, model._answer_histogram(c.firm, c.satisfaction))
     np.testing.assert_array_equal(model._churn_term, model._satisfaction_hazard(c.satisfaction))
