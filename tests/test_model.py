@@ -477,6 +477,39 @@ def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
     np.testing.assert_allclose(model.strategies.design[1], model.strategies.design[0])
 
 
+@pytest.mark.parametrize(
+    "lag",
+    [
+        pytest.param(
+            0,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="model bug: with lag_weeks 0, Strategies.programs_at/aim copy the rival's "
+                "own programs only, not the ones the rival itself copied, so a copier of a "
+                "copier never copies anything",
+            ),
+        ),
+        1,
+        3,
+    ],
+)
+def test_copier_of_a_copier_sees_what_its_rival_runs(lag: int) -> None:
+    org = {"executives": 1, "span_of_control": 1, "team_size": 2}
+    data = {
+        "steps": 10,
+        "market": {"customers": 100},
+        "firms": [
+            {"name": "A", "organization": org, "programs": {"journey_mapping": {"intensity": 0.6}}},
+            {"name": "B", "organization": org, "copies": {"firm": "A", "lag_weeks": 2}},
+            {"name": "C", "organization": org, "copies": {"firm": "B", "lag_weeks": lag}},
+        ],
+    }
+    hist = cxsim.CXModel(data, rng=1).run().strategies.intensity_history
+    assert hist[:, 1].any()  # B does copy A
+    for week in range(lag, 10):
+        np.testing.assert_allclose(hist[week, 2], hist[week - lag, 1], err_msg=f"week {week}")
+
+
 def test_copier_does_not_see_its_rivals_culture() -> None:
     def copier_programs(ceo_commitment: float) -> np.ndarray:
         data = _rich()
