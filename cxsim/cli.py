@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .results import ResultStore, StoreError, draw_figures, metadata
+from .figures import draw_figures
+from .results import ResultStore, StoreError, metadata
 from .runner import grid, make_plan, parse_vary, run_plan, scenario_labels
 from .scenario import Scenario, ScenarioError, apply_overrides, load_scenario, parse_value
 
