@@ -33,6 +33,10 @@ class Strategies:
             [scenario.firm_index(f.copies.firm) if f.copies else -1 for f in firms]
         )
         self.lag = np.array([f.copies.lag_weeks if f.copies else 0 for f in firms])
+        copier = self.copies >= 0
+        self._lagged = np.flatnonzero(copier & (self.lag > 0))
+        self._same_week = np.flatnonzero(copier & (self.lag == 0))
+        self._aim_source = _same_week_sources(self.copies, copier & (self.lag == 0))
         self._intensity: list[np.ndarray] = []  # week -> (F, P) intensity actually run
         self._cost: list[np.ndarray] = []  # week -> (F, P) spend
         self._aim: list[np.ndarray] = []  # week -> (F, K) journey-mapping aim
@@ -48,22 +52,26 @@ class Strategies:
     def programs_at(self, week: int) -> tuple[np.ndarray, np.ndarray]:
         """Intensity and spend ``(F, P)`` of each program this week.
 
-        A copier runs what its rival ran ``lag_weeks`` earlier, at the same intensity and cost;
-        before it has seen anything, it runs its own programs.
+        A copier runs the maximum of its own programs and what its rival ran ``lag_weeks``
+        earlier, at the same intensity and cost; before it has seen anything, it runs its own.
+        With no lag it matches what its rival runs this week, including what the rival itself
+        copies: otherwise a copier of a copier would copy nothing.
         """
         running = self._own[:, :, 0] <= week
         intensity = np.where(running, self._own[:, :, 1], 0.0)
         cost = np.where(running, self._own[:, :, 2], 0.0)
-        own_intensity, own_cost = intensity.copy(), cost.copy()
-        for f in np.flatnonzero(self.copies >= 0):
+        for f in self._lagged:
             seen = week - self.lag[f]
-            rival = self.copies[f]
-            if seen == week:  # no lag: what the rival launches this week
-                intensity[f] = np.maximum(intensity[f], own_intensity[rival])
-                cost[f] = np.maximum(cost[f], own_cost[rival])
-            elif 0 <= seen < len(self._intensity):
-                intensity[f] = np.maximum(intensity[f], self._intensity[seen][rival])
-                cost[f] = np.maximum(cost[f], self._cost[seen][rival])
+            if 0 <= seen < len(self._intensity):
+                intensity[f] = np.maximum(intensity[f], self._intensity[seen][self.copies[f]])
+                cost[f] = np.maximum(cost[f], self._cost[seen][self.copies[f]])
+        # same-week copying, after the lagged copies it may pass on: each pass carries programs
+        # one link down a chain of copiers, so as many passes as such copiers settle every chain
+        # (and a ring of firms copying one another ends up running the maximum of the ring)
+        for _ in range(len(self._same_week)):
+            for f in self._same_week:
+                intensity[f] = np.maximum(intensity[f], intensity[self.copies[f]])
+                cost[f] = np.maximum(cost[f], cost[self.copies[f]])
         self._intensity.append(intensity)
         self._cost.append(cost)
         return intensity, cost
@@ -72,19 +80,19 @@ class Strategies:
         """Where each firm aims its journey-mapping effort ``(F, K)``, rows summing to 1.
 
         A listening firm aims where its customer signal says problems are; the rest of its aim
-        is its fixed boardroom guess. A copier redesigns what its rival redesigned.
+        is its fixed boardroom guess. A copier redesigns what its rival redesigned
+        ``lag_weeks`` earlier; with no lag, where its rival aims this week, which for a rival
+        that copies too is where that rival's own rival aims.
         """
         total = self.signal.sum(axis=1, keepdims=True)
         uniform = np.full_like(self.signal, 1.0 / self.signal.shape[1])
         share = np.divide(self.signal, total, out=uniform.copy(), where=total > 0)
         aim = self.voice[:, None] * share + (1.0 - self.voice[:, None]) * self.random_aim
-        own = aim.copy()
-        for f in np.flatnonzero(self.copies >= 0):
+        for f in self._lagged:
             seen = week - self.lag[f]
-            if seen == week:
-                aim[f] = own[self.copies[f]]
-            elif 0 <= seen < len(self._aim):
+            if 0 <= seen < len(self._aim):
                 aim[f] = self._aim[seen][self.copies[f]]
+        aim = aim[self._aim_source]
         self._aim.append(aim)
         return aim
 
@@ -107,3 +115,20 @@ class Strategies:
         n_k = self.design.shape[1]
         gain = rate * journey_intensity[:, None] * aim * n_k
         self.design += np.minimum(gain, 1.0) * (1.0 - self.design)
+
+
+def _same_week_sources(copies: np.ndarray, same_week: np.ndarray) -> np.ndarray:
+    """For each firm, the firm whose aim it takes this week: itself, unless it copies with no
+    lag, then the end of its chain of same-week copying (its rival, or its rival's rival, ...).
+
+    Firms in a ring that copy one another with no lag have no end to copy: they keep their own
+    aim, and a copier that leads into the ring takes the aim of the firm where it enters it.
+    """
+    source = np.arange(len(copies))
+    for f in np.flatnonzero(same_week):
+        walked, r = set(), int(f)
+        while same_week[r] and r not in walked:
+            walked.add(r)
+            r = int(copies[r])
+        source[f] = r  # a firm that does not copy this week, or where the walk enters a ring
+    return source

@@ -187,7 +187,7 @@ class CXModel(mesa.Model):
         org.commitment = rules.fj_step(
             org.commitment,
             org.anchor,
-            org.weights,
+            org.influence,  # W x in factored form: peer ties are never built
             org.susceptibility,
             self.scenario.market.culture_change_rate,
         )

@@ -7,6 +7,8 @@ passes arrays in and gets arrays back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
@@ -54,16 +56,26 @@ def per_week(rate: ArrayLike, weeks_per_period: float) -> Array:
 # --------------------------------------------------------------------------- culture
 
 
-def fj_step(x: Array, x0: Array, w: sp.spmatrix | Array, lam: Array, eta: float = 1.0) -> Array:
+def fj_step(
+    x: Array,
+    x0: Array,
+    w: sp.spmatrix | Array | Callable[[Array], Array],
+    lam: Array,
+    eta: float = 1.0,
+) -> Array:
     """One relaxed Friedkin–Johnsen update.
 
     ``x' = x + eta * (Λ W x + (I − Λ) x0 − x)``. With ``eta = 1`` this is the classic
     ``x(t+1) = Λ W x(t) + (I − Λ) x(0)``; a smaller eta slows change without moving the
     equilibrium. Members with ``lam = 0`` are stubborn anchors (they hold ``x0``).
 
+    ``w`` is the matrix W, or a function returning ``W @ x`` (so W need not be built: an
+    organization's peer ties are applied in factored form, ``Organization.influence``).
+
     References: Friedkin & Johnsen (1990, 2011) Social Influence Network Theory.
     """
-    target = lam * (w @ x) + (1.0 - lam) * x0
+    wx = w(x) if callable(w) else w @ x
+    target = lam * wx + (1.0 - lam) * x0
     return x + eta * (target - x)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 import cxsim
 from cxsim import Level, StaffMember
+from cxsim.organization import Organization, build_organization
 
 from .conftest import SMALL_ORG, small_scenario
 
@@ -413,6 +415,172 @@ def test_unfunded_champions_still_pull_a_little() -> None:
     assert nothing < one < two
 
 
+def _org_of(firms: list[dict[str, Any]], seed: int = 2) -> Organization:
+    """The organization of a small market of these firms (name, organization, cco, champions)."""
+    data = {"steps": 1, "market": {"customers": 50}, "firms": firms}
+    return cxsim.CXModel(data, rng=seed).organization
+
+
+_CHAMPIONS = {"count": 5, "ties_per_champion": 4, "budget_per_week": 2000, "unfunded_factor": 0.3}
+_CCO = {"authority": 0.7, "ceo_backing": 0.6, "reach": 0.5}
+
+
+@pytest.mark.parametrize(
+    "firms",
+    [
+        [
+            {
+                "name": "A",
+                "organization": {
+                    "executives": 4,
+                    "span_of_control": 3,
+                    "team_size": 5,
+                    "peer_weight": 0.8,
+                },
+                "cco": _CCO,
+                "champions": _CHAMPIONS,
+            },
+            {
+                "name": "B",
+                "organization": {
+                    "executives": 3,
+                    "span_of_control": 2,
+                    "team_size": 7,
+                    "peer_weight": 2.5,
+                },
+                "champions": {**_CHAMPIONS, "count": 2},
+            },
+        ],
+        [  # groups of one (a lone executive, teams of one), no peer weight, champions with
+            # nobody outside their division, and a third firm
+            {
+                "name": "A",
+                "organization": {"executives": 1, "span_of_control": 3, "team_size": 1},
+                "cco": {**_CCO, "reach": 1.0},
+                "champions": _CHAMPIONS,
+            },
+            {
+                "name": "B",
+                "organization": {
+                    "executives": 2,
+                    "span_of_control": 1,
+                    "team_size": 4,
+                    "peer_weight": 0.0,
+                },
+                "champions": _CHAMPIONS,
+            },
+            {
+                "name": "C",
+                "organization": {
+                    "executives": 5,
+                    "span_of_control": 2,
+                    "team_size": 3,
+                    "peer_weight": 10.0,
+                },
+                "cco": _CCO,
+            },
+        ],
+    ],
+    ids=["peers-cco-champions", "edge-cases"],
+)
+def test_factored_influence_equals_the_full_matrix(firms: list[dict[str, Any]]) -> None:
+    org = _org_of(firms)
+    w = org.weights
+    rng = np.random.default_rng(0)
+    for x in [rng.random(org.size), rng.normal(size=org.size), np.ones(org.size)]:
+        np.testing.assert_allclose(org.influence(x), w @ x, rtol=1e-13, atol=1e-15)
+    # the sparse part holds only the line and champion ties: about one a member, no peers
+    champion_ties = (org.champion[org.ties.tocoo().col]).sum()
+    line = np.isin(org.level, [Level.EXECUTIVE, Level.MANAGER, Level.FRONTLINE]).sum()
+    assert org.ties.nnz <= line + (org.level == Level.EXECUTIVE).sum() + champion_ties
+
+
+def test_peer_ties_of_the_full_matrix_are_the_others_of_ones_group() -> None:
+    pw = 0.7
+    org = _org_of(
+        [
+            {
+                "name": "A",
+                "organization": {
+                    "executives": 3,
+                    "span_of_control": 2,
+                    "team_size": 4,
+                    "peer_weight": pw,
+                },
+                "cco": _CCO,
+            },
+            {
+                "name": "B",
+                "organization": {
+                    "executives": 2,
+                    "span_of_control": 3,
+                    "team_size": 2,
+                    "peer_weight": pw,
+                },
+            },
+        ]
+    )
+    w = org.weights.toarray()
+    for i in np.flatnonzero(org.level >= Level.EXECUTIVE):
+        if org.level[i] == Level.EXECUTIVE:
+            peers = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == org.firm[i]))
+            line = np.flatnonzero((org.level <= Level.CCO) & (org.firm == org.firm[i]))
+        else:
+            peers = np.flatnonzero((org.boss == org.boss[i]) & (org.level == org.level[i]))
+            line = np.array([org.boss[i]])
+        peers = peers[peers != i]
+        np.testing.assert_allclose(w[i, peers], pw / len(peers) / (1 + pw))
+        np.testing.assert_allclose(w[i, line].sum(), 1 / (1 + pw))
+        others = np.setdiff1d(np.arange(org.size), np.concatenate([peers, line]))
+        assert not w[i, others].any()
+
+
+def test_champion_ties_reach_everyone_outside_the_division_and_nobody_inside() -> None:
+    # with as many ties as staff outside its division, a champion is tied to exactly them
+    def firm(name: str, n_exec: int, span: int, team: int, cco: Any) -> dict[str, Any]:
+        outside = (n_exec - 1) * (1 + span + span * team)
+        return {
+            "name": name,
+            "organization": {"executives": n_exec, "span_of_control": span, "team_size": team},
+            "cco": cco,
+            "champions": {"count": 4, "ties_per_champion": outside, "budget_per_week": 10**6},
+        }
+
+    org = _org_of([firm("A", 3, 2, 3, _CCO), firm("B", 4, 3, 2, None)])
+    ties = org.ties.tocoo()
+    for f in (0, 1):
+        staff = np.flatnonzero((org.firm == f) & (org.level >= Level.EXECUTIVE))
+        champions = np.flatnonzero(org.champion & (org.firm == f))
+        assert len(champions) == 4
+        for c in champions:
+            reports = org.boss[ties.row] == c  # a manager champion's own team
+            targets = np.sort(ties.row[(ties.col == c) & ~reports])
+            np.testing.assert_array_equal(targets, staff[org.division[staff] != org.division[c]])
+
+
+def _build_bytes_per_member(executives: int, span: int, team: int) -> float:
+    """Peak memory traced while building the organizations of two such firms, per member."""
+    org = {"executives": executives, "span_of_control": span, "team_size": team}
+    firms = cxsim.load_scenario(
+        {"firms": [{"name": n, "organization": org, "cco": _CCO} for n in "AB"]}
+    ).firms
+    tracemalloc.start()
+    try:
+        size = build_organization(firms, np.random.default_rng(1)).size
+        return tracemalloc.get_traced_memory()[1] / size
+    finally:
+        tracemalloc.stop()
+
+
+def test_organization_memory_grows_with_members_not_team_size_squared() -> None:
+    # about 2,000 frontline staff a firm, in teams of 20 or of 200: a team of t has t(t − 1)
+    # peer ties, which the organization must never hold
+    small_teams = _build_bytes_per_member(2, 50, 20)
+    large_teams = _build_bytes_per_member(2, 5, 200)
+    assert large_teams < 1.2 * small_teams
+    assert large_teams < 1_000  # measured ~270 bytes: arrays, one line tie a member
+
+
 # --------------------------------------------------------------------------- the copier
 
 
@@ -477,22 +645,7 @@ def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
     np.testing.assert_allclose(model.strategies.design[1], model.strategies.design[0])
 
 
-@pytest.mark.parametrize(
-    "lag",
-    [
-        pytest.param(
-            0,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model bug: with lag_weeks 0, Strategies.programs_at/aim copy the rival's "
-                "own programs only, not the ones the rival itself copied, so a copier of a "
-                "copier never copies anything",
-            ),
-        ),
-        1,
-        3,
-    ],
-)
+@pytest.mark.parametrize("lag", [0, 1, 3])
 def test_copier_of_a_copier_sees_what_its_rival_runs(lag: int) -> None:
     org = {"executives": 1, "span_of_control": 1, "team_size": 2}
     data = {
@@ -508,6 +661,72 @@ def test_copier_of_a_copier_sees_what_its_rival_runs(lag: int) -> None:
     assert hist[:, 1].any()  # B does copy A
     for week in range(lag, 10):
         np.testing.assert_allclose(hist[week, 2], hist[week - lag, 1], err_msg=f"week {week}")
+
+
+def test_same_week_copying_follows_a_chain_in_any_order_of_firms() -> None:
+    # D copies C copies B with no lag, B copies A two weeks late; D is listed before C
+    org = {"executives": 1, "span_of_control": 1, "team_size": 2}
+    programs = {
+        "journey_mapping": {"intensity": 0.6},
+        "frontline_training": {"start_week": 3, "intensity": 0.4},
+    }
+    data = {
+        "steps": 10,
+        "market": {"customers": 100},
+        "firms": [
+            {"name": "A", "organization": org, "programs": programs},
+            {"name": "D", "organization": org, "copies": {"firm": "C", "lag_weeks": 0}},
+            {"name": "B", "organization": org, "copies": {"firm": "A", "lag_weeks": 2}},
+            {
+                "name": "C",
+                "organization": org,
+                "programs": {"service_tools": {"intensity": 0.2}},
+                "copies": {"firm": "B", "lag_weeks": 0},
+            },
+        ],
+    }
+    s = cxsim.CXModel(data, rng=1).run().strategies
+    hist, aims = s.intensity_history, s.aim_history
+    a, d, b, c = range(4)
+    np.testing.assert_allclose(hist[2:, b], hist[:-2, a])
+    expected_c = hist[:, b].copy()
+    expected_c[:, 3] = 0.2  # C keeps its own service tools
+    np.testing.assert_allclose(hist[:, c], expected_c)
+    np.testing.assert_allclose(hist[:, d], hist[:, c])
+    for copier in (c, d):
+        np.testing.assert_allclose(aims[:, copier], aims[:, b])
+        np.testing.assert_allclose(s.design[copier], s.design[b])
+    assert not np.allclose(aims[:, b], aims[:, a])  # B aims where A aimed, two weeks late
+
+
+def test_firms_copying_one_another_the_same_week_run_both_and_keep_their_own_aims() -> None:
+    org = {"executives": 1, "span_of_control": 1, "team_size": 2}
+    data = {
+        "steps": 6,
+        "market": {"customers": 100},
+        "firms": [
+            {
+                "name": "A",
+                "organization": org,
+                "programs": {"journey_mapping": {"intensity": 0.6}},
+                "copies": {"firm": "B", "lag_weeks": 0},
+            },
+            {
+                "name": "B",
+                "organization": org,
+                "programs": {"frontline_training": {"intensity": 0.4}},
+                "copies": {"firm": "A", "lag_weeks": 0},
+            },
+            {"name": "C", "organization": org, "copies": {"firm": "A", "lag_weeks": 0}},
+        ],
+    }
+    s = cxsim.CXModel(data, rng=1).run().strategies
+    hist, aims = s.intensity_history, s.aim_history
+    for f in range(3):  # each runs both programs, and C what A runs
+        np.testing.assert_allclose(hist[:, f, :2], np.tile([0.6, 0.4], (6, 1)))
+    # a ring has nothing settled to copy: A and B keep their own aims, C takes A's
+    assert not np.allclose(aims[:, 0], aims[:, 1])
+    np.testing.assert_allclose(aims[:, 2], aims[:, 0])
 
 
 def test_copier_does_not_see_its_rivals_culture() -> None:

@@ -76,6 +76,24 @@ def test_fj_step_sparse_equals_dense() -> None:
     )
 
 
+def test_fj_step_takes_w_as_a_function_applying_it() -> None:
+    # an organization passes W as its factored operator x -> W x (Organization.influence)
+    rng = np.random.default_rng(RNG_SEED)
+    w = _row_stochastic(8, 1)
+    x, x0, lam = rng.random(8), rng.random(8), rng.random(8)
+    calls: list[np.ndarray] = []
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        calls.append(v)
+        return w @ v
+
+    np.testing.assert_allclose(
+        rules.fj_step(x, x0, apply, lam, 0.4), rules.fj_step(x, x0, w, lam, 0.4), rtol=1e-15
+    )
+    assert len(calls) == 1
+    assert calls[0] is x
+
+
 def test_stubborn_member_holds_its_anchor_and_full_susceptibility_forgets_it() -> None:
     w = np.array([[0.0, 1.0], [1.0, 0.0]])
     out = rules.fj_step(np.array([0.2, 0.9]), np.array([0.7, 0.1]), w, np.array([0.0, 1.0]))
