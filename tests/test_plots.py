@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,3 +115,94 @@ def test_figures_are_figures_with_labelled_axes() -> None:
     line = plots.sweep_lines(metrics, "a", "retained")
     assert line.axes[0].get_xlabel() == "a"
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- degenerate data
+
+
+def _render(fig: Figure) -> None:
+    """Draw a figure as cxsim saves it (matplotlib defers some failures to drawing)."""
+    for fmt in ("png", "svg"):
+        fig.savefig(io.BytesIO(), format=fmt, dpi=50)
+    plt.close(fig)
+
+
+def _legend_texts(fig: Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+
+
+def test_survival_without_churn_stays_at_one() -> None:
+    spells = pd.concat(
+        [
+            _spells([10, 10, 4], [False, False, False], firm="calm"),
+            _spells([2, 10], [True, False], firm="busy"),
+        ]
+    )
+    bands = plots.survival_bands(spells, steps=10).set_index(["firm", "week"])
+    assert (bands.loc["calm", "mean"] == 1.0).all()
+    assert bands.loc[("busy", 2), "mean"] == pytest.approx(0.5)
+    _render(plots.survival_curves(bands.reset_index()))
+
+
+def test_survival_of_a_single_customer_who_leaves() -> None:
+    bands = plots.survival_bands(_spells([3], [True]), steps=5)
+    assert list(bands["mean"]) == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_logrank_is_blank_and_says_why_where_undefined() -> None:
+    calm = [_spells([5, 5], [False, False], scenario=s, replicate=r) for s in "ab" for r in (0, 1)]
+    tests = plots.logrank_tests(pd.concat(calm))
+    assert tests["p_value"].isna().all()
+    assert list(tests["note"]) == ["undefined: no churn events"]
+    # a firm without customers has no spells: pairing must follow the firms' positions
+    base = pd.concat([_spells([1, 5], [True, False], scenario="a", firm="X")])
+    other = pd.concat(
+        [
+            _spells([2, 5], [True, False], scenario="b", firm="X"),
+            _spells([3, 5], [True, False], scenario="b", firm="Y"),
+        ]
+    )
+    tests = plots.logrank_tests(pd.concat([base, other]), {"a": ["X", "Y"], "b": ["X", "Y"]})
+    assert list(tests["versus_firm"]) == ["X", "Y"]
+    assert list(tests["firm"]) == ["X", "Y"]
+    assert tests["note"].tolist() == ["", "undefined: a firm had no customers"]
+    assert tests["p_value"].notna().tolist() == [True, False]
+
+
+def test_curves_of_one_week_and_of_a_firm_without_customers() -> None:
+    ts = pd.DataFrame(
+        {
+            "scenario": "s",
+            "firm": ["F", "G"] * 2,
+            "replicate": [0, 0, 1, 1],
+            "step": 1,
+            "satisfaction": [0.5, np.nan, 0.7, np.nan],
+        }
+    )
+    fig = plots.outcome_curve(ts, "satisfaction")
+    assert _legend_texts(fig) == ["s / F", "s / G (no data)"]
+    assert list(fig.axes[0].get_xticks()) == [1]
+    _render(fig)
+
+
+def test_sweep_figures_of_text_nulls_and_single_points() -> None:
+    metrics = pd.DataFrame(
+        {
+            "scenario": "s",
+            "firm": ["F", "G"] * 3,
+            "mode": ["b", "b", "a", "a", None, None],
+            "x": [0.5] * 6,
+            "retained": [0.2, np.nan, 0.4, np.nan, 0.6, np.nan],
+        }
+    )
+    fig = plots.sweep_lines(metrics, "mode", "retained")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b", "null"]
+    assert _legend_texts(fig) == ["s / F", "s / G (no data)"]
+    _render(fig)
+    _render(plots.sweep_lines(metrics, "x", "retained"))  # one point
+    heat = plots.sweep_heatmap(metrics, "mode", "x", "retained", "F")
+    assert [t.get_text() for t in heat.axes[0].texts] == ["0.4", "0.2", "0.6"]
+    _render(heat)
+    empty = plots.sweep_heatmap(metrics, "mode", "x", "retained", "G")
+    assert {t.get_text() for t in empty.axes[0].texts} == {"n/a"}
+    _render(empty)
