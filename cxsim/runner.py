@@ -7,9 +7,12 @@ run is handed back at once, so the caller can write it before the next one finis
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
+import os
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -93,8 +96,11 @@ class RunResult:
 # --------------------------------------------------------------------------- plans
 
 
-def parse_vary(text: str) -> tuple[str, list[Any]]:
-    """``key.path=v1,v2,...`` or ``key.path=lo:hi:n`` (n evenly spaced values) → (key, values)."""
+def parse_vary(text: str, max_points: int = 100_000) -> tuple[str, list[Any]]:
+    """``key.path=v1,v2,...`` or ``key.path=lo:hi:n`` (n evenly spaced values) → (key, values).
+
+    A range of more than ``max_points`` values is refused before any is made.
+    """
     from .scenario import parse_value
 
     key, sep, spec = text.partition("=")
@@ -109,6 +115,13 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
             raise ScenarioError(f"--vary {key}: range {spec!r} must be lo:hi:n numbers") from None
         if n < 1:
             raise ScenarioError(f"--vary {key}: a range needs n >= 1 points, got {n}")
+        if n > max_points:
+            raise ScenarioError(
+                f"--vary {key}: {n:,} points is over the limit of {max_points:,} runs"
+                " (raise it with --max-runs)"
+            )
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ScenarioError(f"--vary {key}: range {spec!r} must have finite ends")
         values = [float(v) for v in np.linspace(lo, hi, n)]
         if all(float(v).is_integer() for v in (lo, hi)) and (hi - lo) % max(n - 1, 1) == 0:
             values = [int(v) if float(v).is_integer() else v for v in values]
@@ -257,9 +270,29 @@ def run_one(spec: RunSpec) -> RunResult:
 # --------------------------------------------------------------------------- many runs
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels what has not started."""
+#: seconds between a worker's checks that its parent is still alive
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:  # re-parented: the cxsim process is gone
+            os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    """Workers leave Ctrl-C to the parent, and exit as soon as the parent is gone.
+
+    Without the watchdog a killed parent (SIGKILL) would leave its workers, each holding a
+    few hundred MB, running to the end of their runs.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.getppid() != parent:  # the parent died while this worker was starting
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="cxsim-parent-watch", daemon=True
+    ).start()
 
 
 def default_executor(workers: int) -> Executor:
@@ -267,8 +300,19 @@ def default_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_interrupts,
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
     )
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now: an interrupted job must not wait for runs in progress."""
+    # ProcessPoolExecutor has no public way to end running work; its worker processes are
+    # multiprocessing.Process objects (CPython 3.8-3.13 keep them in _processes)
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_plan(
@@ -282,7 +326,8 @@ def run_plan(
     With ``workers == 1`` and no executor the runs happen in this process. Any
     ``concurrent.futures.Executor`` can be passed (a Dask client's executor, say). If a worker
     dies, its run and every run not yet finished come back as errors, to be redone with
-    ``--resume``. Closing the generator early (Ctrl-C) cancels what has not started.
+    ``--resume``. Closing the generator early (Ctrl-C, SIGTERM, a full disk) cancels what has not
+    started and ends the runs in progress of its own pool.
     """
     plan = list(plan)
     if executor is None and workers <= 1:
@@ -302,6 +347,13 @@ def run_plan(
                 yield RunResult(spec, "error", 0.0, f"worker died: {exc}")
             except Exception as exc:  # the executor itself failed for this run
                 yield RunResult(spec, "error", 0.0, f"{type(exc).__name__}: {exc}")
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        if own:
+            _stop_workers(pool)  # type: ignore[arg-type]
+            own = False
+        raise
     finally:
         for fut in futures:
             fut.cancel()

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.results import ResultStore, StoreError, summary_table, t_interval
+from cxsim.results import summary_table, t_interval
 from cxsim.runner import grid, make_plan, parse_vary, run_one, run_plan
+from cxsim.store import ResultStore, StoreError
 
 from .conftest import small_scenario
 
@@ -109,13 +110,17 @@ def test_store_refuses_an_unwritable_folder(tmp_path: Path) -> None:
     blocker.write_text("x")
     store = ResultStore(blocker / "out", make_plan([tiny()], 1, 1))
     with pytest.raises(StoreError, match="cannot write the output folder"):
-        store.prepare(resume=False)
+        store.open()
 
 
 def test_store_resume_requires_the_same_plan(tmp_path: Path) -> None:
-    ResultStore(tmp_path, make_plan([tiny()], 2, 1)).prepare(resume=False)
-    with pytest.raises(StoreError, match="different plan"):
-        ResultStore(tmp_path, make_plan([tiny()], 3, 1)).prepare(resume=True)
+    with ResultStore(tmp_path, make_plan([tiny()], 2, 1)) as store:
+        store.open()
+    with (
+        pytest.raises(StoreError, match="different plan"),
+        ResultStore(tmp_path, make_plan([tiny()], 3, 1)) as store,
+    ):
+        store.open(resume=True)
 
 
 def test_t_interval_and_summary() -> None:
