@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import shlex
 import textwrap
@@ -148,3 +149,29 @@ def test_readme_error_example_is_what_the_loader_says(tmp_path: Path) -> None:
     with pytest.raises(cxsim.ScenarioError) as err:
         cxsim.load_scenario(bad)
     assert str(err.value) == shown.group(1)
+
+
+def test_readme_states_the_limits_and_options_in_force() -> None:
+    """The output-folder section's numbers and options are the code's."""
+    from typer.testing import CliRunner
+
+    from cxsim import limits
+    from cxsim.cli import app
+    from cxsim.scenario import BYTES_ENV, _Limits
+
+    section = README[README.index("### The output folder") :]
+    assert f"{limits.DEFAULT_MAX_RUNS:,} runs (`--max-runs`)" in section
+    exponent = round(math.log10(limits.DEFAULT_MAX_CUSTOMER_WEEKS))
+    assert 10.0**exponent == limits.DEFAULT_MAX_CUSTOMER_WEEKS
+    assert f"10^{exponent} customer-weeks" in section
+    assert f"about {limits.BYTES_PER_WORKER // 2**20} MB per worker" in section
+    assert _Limits().bytes == 2**20
+    assert f"over 1 MiB (`{BYTES_ENV}`)" in section
+    help_text = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output
+    for option in re.findall(r"`(--[\w-]+)", section):
+        assert option in help_text, option
+    for name in re.findall(r"`(\.cxsim[\w.-]*)`", section):
+        assert name in {".cxsim-results", ".cxsim-manifest", ".cxsim.lock"}
+    from cxsim.store import LOCK, MANIFEST, MARKER
+
+    assert {MARKER, MANIFEST, LOCK} == set(re.findall(r"`(\.cxsim[\w.-]*)`", section))
