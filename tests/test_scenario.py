@@ -9,7 +9,8 @@ import pytest
 
 import cxsim
 from cxsim import ScenarioError, apply_overrides, load_scenario
-from cxsim.scenario import CCO, Firm, Market, Organization, Scenario, parse_value
+from cxsim.scenario import parse_value
+from cxsim.schema import CCO, Firm, Market, Organization, Scenario
 
 from .conftest import ROOT, small_scenario, write_yaml
 
