@@ -19,23 +19,12 @@ from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from .figures import draw_figures
-from .limits import (
-    DEFAULT_MAX_CUSTOMER_WEEKS,
-    DEFAULT_MAX_RUNS,
-    LimitError,
-    check_runs,
-    choose_workers,
-    plan_cost,
-)
-from .results import assemble, metadata
-from .runner import grid, make_plan, parse_vary, run_plan, scenario_labels
+from .job import Interrupted, Job, JobError, draw, execute, out_console, say
+from .limits import DEFAULT_MAX_CUSTOMER_WEEKS, DEFAULT_MAX_RUNS, LimitError, check_runs
+from .runner import grid, parse_vary
 from .scenario import Scenario, ScenarioError, apply_overrides, load_scenario, parse_value
-from .store import ResultStore, StoreError, open_for_figures
+from .store import StoreError, open_for_figures
 
 app = typer.Typer(
     name="cxsim",
@@ -44,10 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
 )
-# user text (file names, keys, values) is shown verbatim: no markup, no emoji codes
-out_console = Console(width=None if Console().is_terminal else 140, emoji=False, highlight=False)
-err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
-
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_SEED = 42
 
@@ -72,11 +57,6 @@ def _exit_code(exc: KeyboardInterrupt) -> int:
     return exc.code if isinstance(exc, Terminated) else 130
 
 
-def _say(text: str) -> None:
-    """One line on stderr, shown verbatim."""
-    err_console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
-
-
 def _one_line_errors(func: F) -> F:
     """Turn known errors into one line on stderr and an exit code; no traceback.
 
@@ -91,13 +71,15 @@ def _one_line_errors(func: F) -> F:
                 previous[sig] = signal.signal(sig, _terminate)
         try:
             return func(*args, **kwargs)
-        except (ScenarioError, StoreError, InputError) as exc:
+        except (ScenarioError, StoreError, InputError, JobError) as exc:
             if os.environ.get("CXSIM_DEBUG"):
                 raise
-            _say(f"error: {exc}")
+            say(f"error: {exc}")
             raise typer.Exit(2) from None
+        except Interrupted as exc:  # the job said what it saved
+            raise typer.Exit(exc.code) from None
         except KeyboardInterrupt as exc:
-            _say("interrupted")
+            say("interrupted")
             raise typer.Exit(_exit_code(exc)) from None
         finally:
             for sig, handler in previous.items():
@@ -163,205 +145,31 @@ def _out_folder(out: str) -> Path:
     return Path(out).expanduser()
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _execute(
-    command: str,
-    scenarios: list[Scenario],
-    replicates: int,
-    seed: int,
-    workers: int | None,
-    out: str,
-    resume: bool,
-    overwrite: bool,
-    limits: tuple[int, float],
-    points: list[dict[str, Any]] | None = None,
-    record: str = "every",
-    spells: bool = True,
-) -> None:
-    max_runs, max_customer_weeks = limits
-    folder = _out_folder(out)
-    if seed < 0:
-        raise InputError(f"--seed must be >= 0, got {seed}")
-    if resume and overwrite:
-        raise InputError("give --resume or --overwrite, not both")
-    if replicates < 1:
-        raise InputError(f"--replicates must be >= 1, got {replicates}")
-    try:
-        check_runs(len(scenarios) * len(points or [{}]) * replicates, max_runs)
-        plan = make_plan(scenarios, replicates, seed, points, record, spells)
-        cost = plan_cost([s.scenario for s in plan])
-        if cost.customer_weeks > max_customer_weeks:
-            raise LimitError(
-                f"the job is {cost.customer_weeks:.3g} customer-weeks ({len(plan):,} runs, about"
-                f" {_duration(cost.seconds(os.cpu_count() or 1))} here), over the limit of"
-                f" {max_customer_weeks:.3g} (raise it with --max-customer-weeks)"
-            )
-        workers = choose_workers(workers, cost)
-    except LimitError as exc:
-        raise InputError(str(exc)) from None
-    with ResultStore(folder, plan) as store:
-        done = store.open(resume=resume, overwrite=overwrite)
-        _run_and_report(
-            command, store, plan, done, scenarios, seed, replicates, workers, cost, points, record
-        )
-
-
-def _run_and_report(
-    command: str,
-    store: ResultStore,
-    plan: list[Any],
-    done: set[str],
-    scenarios: list[Scenario],
-    seed: int,
-    replicates: int,
-    workers: int,
-    cost: Any,
-    points: list[dict[str, Any]] | None,
-    record: str,
-) -> None:
-    out = store.out
-    todo = [s for s in plan if s.run_id not in done]
-    names = [s.scenario_name for s in plan]
-    varied = {
-        k: sorted({p[k] for p in points or [{}] if k in p}, key=str)
-        for k in dict.fromkeys(k for p in points or [] for k in p)
-    }
-    resolved = {
-        label: s.model_dump(mode="json")
-        for label, s in zip(scenario_labels(scenarios), scenarios, strict=True)
-    }
-    meta = metadata(
-        command,
-        resolved,
-        plan,
-        seed,
-        replicates,
-        {"varied": varied, "record": record, "workers": workers},
-    )
-    failed = 0
-    if store.redone:
-        _say(
-            f"resuming: {len(store.redone)} finished run(s) failed their data check and are redone"
-        )
-    if done:
-        _say(f"resuming: {len(done)} of {len(plan)} runs already finished")
-    todo_cost = cost.seconds(workers) * len(todo) / max(len(plan), 1)
-    if todo_cost > 60:
-        _say(f"{len(todo):,} runs to do: roughly {_duration(todo_cost)} on {workers} worker(s)")
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-    )
-    try:
-        with progress:
-            task = progress.add_task(
-                f"{command} ({len(set(names))} scenario(s))", total=len(plan), completed=len(done)
-            )
-            for result in run_plan(todo, workers=workers):
-                store.write(result)
-                if result.status != "ok":
-                    failed += 1
-                    _say(f"run {result.spec.run_id} failed: {result.error}")
-                progress.advance(task)
-    except KeyboardInterrupt as exc:
-        finished = len(store.finished())
-        _say(
-            f"interrupted: {finished} of {len(plan)} runs are saved in {out}; run the same"
-            " command with --resume to finish"
-        )
-        raise typer.Exit(_exit_code(exc)) from None
-    except StoreError as exc:
-        finished = len(store.finished())
-        raise StoreError(f"{exc} ({finished} of {len(plan)} runs are saved)") from None
-    tables = assemble(store, meta, compare=command == "compare")
-    _draw(store)
-    _report(tables["summary"], out, command)
-    if failed or (tables["runs"]["status"] != "ok").any():
-        _say(f"{failed} run(s) failed; see {out / 'runs.csv'}")
+def _execute(command: str, scenarios: list[Scenario], out: str, **options: Any) -> None:
+    """Build the command's job from its options and run it; exit 1 if a run failed."""
+    job = Job(command=command, scenarios=scenarios, out=_out_folder(out), **options)
+    if not execute(job):
         raise typer.Exit(1)
 
 
-def _draw(store: ResultStore, strict: bool = False) -> list[Path]:
-    """Draw the figures; a figure that cannot be drawn is a warning, never a failed job.
-
-    With ``strict`` (``cxsim plot``, whose only job is the figures) an unreadable folder is an
-    error.
-    """
-    try:
-        return draw_figures(
-            store.out, warn=lambda line: _say(f"warning: {line}"), can_write=store.claim
-        )
-    except StoreError as exc:
-        if strict:
-            raise
-        _say(f"warning: figures not drawn ({exc})")
-        return []
-    except Exception as exc:  # the tables are written; losing figures must not fail the job
-        _say(f"warning: figures not drawn ({type(exc).__name__}: {exc})")
-        return []
-
-
-def _report(summary: pd.DataFrame, out: Path, command: str) -> None:
-    if summary.empty:
-        return
-    shown = [
-        "retained",
-        "churn_rate",
-        "market_share",
-        "culture_frontline",
-        "invisible_quality",
-        "visible_quality",
-    ]
-    table = Table(
-        title=f"End of run: mean ±95% CI half-width across replicates; Δ vs the first scenario "
-        f"({out / 'summary.csv'})"
-    )
-    keys = [
-        c
-        for c in summary.columns
-        if c
-        not in {
-            "metric",
-            "mean",
-            "ci_low",
-            "ci_high",
-            "n",
-            "firm_position",
-            "diff_mean",
-            "diff_ci_low",
-            "diff_ci_high",
-        }
-    ]
-    for k in keys:
-        table.add_column(k)
-    for m in shown:
-        table.add_column(m, justify="right")
-    for key, group in summary.groupby(keys, sort=False, dropna=False):
-        cells = [str(v) for v in (key if isinstance(key, tuple) else (key,))]
-        by_metric = group.set_index("metric")
-        for m in shown:
-            r = by_metric.loc[m]
-            cell = f"{r['mean']:.3g} ±{(r['ci_high'] - r['ci_low']) / 2:.2g}"
-            if command == "compare" and pd.notna(r.get("diff_mean")) and r.get("diff_mean") != 0:
-                cell += f" (Δ {r['diff_mean']:+.2g})"
-            cells.append(cell)
-        table.add_row(*cells)
-    out_console.print(table)
-    out_console.print(f"results: {out}  figures: {out / 'figures'}")
-
-
 # --------------------------------------------------------------------------- commands
+
+#: the options every running command shares, passed on to ``Job`` under the same names
+_COMMON = (
+    "replicates",
+    "seed",
+    "workers",
+    "resume",
+    "overwrite",
+    "max_runs",
+    "max_customer_weeks",
+)
+
+
+def _common(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The shared options among a command's arguments (its ``locals()``), as ``Job`` names them."""
+    return {k: arguments[k] for k in _COMMON}
+
 
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
 Replicates = Annotated[int, typer.Option("--replicates", "-r", help="replicates per scenario")]
@@ -407,9 +215,7 @@ def run(
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
 ) -> None:
     """Run one scenario with replicates; write tables and figures to --out."""
-    scenarios = _load([scenario], set_ or [], steps)
-    limits = (max_runs, max_customer_weeks)
-    _execute("run", scenarios, replicates, seed, workers, out, resume, overwrite, limits)
+    _execute("run", _load([scenario], set_ or [], steps), out, **_common(locals()))
 
 
 @app.command()
@@ -431,9 +237,7 @@ def compare(
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
 ) -> None:
     """Compare scenarios on common random numbers; differences to the first with 95% CIs."""
-    loaded = _load(scenarios, set_ or [], steps)
-    limits = (max_runs, max_customer_weeks)
-    _execute("compare", loaded, replicates, seed, workers, out, resume, overwrite, limits)
+    _execute("compare", _load(scenarios, set_ or [], steps), out, **_common(locals()))
 
 
 @app.command()
@@ -479,21 +283,8 @@ def sweep(
         except LimitError as exc:
             raise InputError(str(exc)) from None
         points = grid(varies)
-    limits = (max_runs, max_customer_weeks)
-    _execute(
-        "sweep",
-        loaded,
-        replicates,
-        seed,
-        workers,
-        out,
-        resume,
-        overwrite,
-        limits,
-        points,
-        record,
-        spells=False,
-    )
+    options = _common(locals())
+    _execute("sweep", loaded, out, points=points, record=record, spells=False, **options)
 
 
 @app.command()
@@ -508,7 +299,7 @@ def validate(
             s = load_scenario(path)
         except ScenarioError as exc:
             bad += 1
-            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            say(f"error: {exc}")
             continue
         firms = ", ".join(f.name for f in s.firms)
         out_console.print(
@@ -525,7 +316,7 @@ def plot(
 ) -> None:
     """Redraw the figures of a results folder from its saved tables (never re-runs)."""
     with open_for_figures(folder.expanduser()) as store:
-        written = _draw(store, strict=True)
+        written = draw(store, strict=True)
     out_console.print(f"{len(written)} figure files in {folder / 'figures'}", markup=False)
 
 

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cxsim.cli as cli
+import cxsim.job as job_mod
 from cxsim import runner as runner_mod
 
 from .conftest import small_scenario, write_yaml
@@ -274,7 +275,7 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, two_files, monk
     full = tmp_path / "full"
     assert invoke(*args, "--out", full).exit_code == 0
 
-    real_run_plan = cli.run_plan
+    real_run_plan = job_mod.run_plan
 
     def interrupted(plan, **kwargs):
         for i, result in enumerate(real_run_plan(plan, **kwargs)):
@@ -283,12 +284,12 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, two_files, monk
             yield result
 
     part = tmp_path / "part"
-    monkeypatch.setattr(cli, "run_plan", interrupted)
+    monkeypatch.setattr(job_mod, "run_plan", interrupted)
     res = invoke(*args, "--out", part)
     assert res.exit_code == 130
     assert "--resume" in res.output
     assert len(list((part / "runs").glob("*/status.json"))) == 3
-    monkeypatch.setattr(cli, "run_plan", real_run_plan)
+    monkeypatch.setattr(job_mod, "run_plan", real_run_plan)
 
     seen = []
 
@@ -296,7 +297,7 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, two_files, monk
         seen.extend(s.run_id for s in plan)
         yield from real_run_plan(plan, **kwargs)
 
-    monkeypatch.setattr(cli, "run_plan", counting)
+    monkeypatch.setattr(job_mod, "run_plan", counting)
     res = invoke(*args, "--out", part, "--resume")
     assert res.exit_code == 0, res.output
     assert len(seen) == 3  # only what was missing
@@ -322,3 +323,20 @@ def test_results_identical_for_one_and_two_workers(tmp_path: Path, two_files) ->
         outs.append(_tables(out))
     for name in outs[0]:
         pd.testing.assert_frame_equal(outs[0][name], outs[1][name])
+
+
+def test_metadata_records_every_option_of_the_job(tmp_path: Path, two_files) -> None:
+    out = tmp_path / "m"
+    res = invoke("run", two_files[0], "-r", "2", "--seed", "5", "--workers", "1", "--out", out)
+    assert res.exit_code == 0, res.output
+    options = json.loads((out / "metadata.json").read_text())["options"]
+    from dataclasses import fields
+
+    from cxsim.job import Job
+
+    assert set(options) == {f.name for f in fields(Job)} - {"scenarios"}
+    assert options["replicates"] == 2
+    assert options["seed"] == 5
+    assert options["workers"] == 1
+    assert options["command"] == "run"
+    assert options["out"] == str(out)

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cxsim.cli as cli
+import cxsim.job as job_mod
 from cxsim import store as store_mod
 from cxsim.limits import PlanCost, choose_workers
 from cxsim.runner import make_plan
@@ -149,7 +150,7 @@ def test_forgetting_resume_on_an_unfinished_job_asks_for_overwrite(
 
 
 def _interrupt_after(monkeypatch, n: int, exc: BaseException | None = None) -> None:
-    real = cli.run_plan
+    real = job_mod.run_plan
 
     def interrupted(plan, **kwargs):
         for i, result in enumerate(real(plan, **kwargs)):
@@ -157,7 +158,7 @@ def _interrupt_after(monkeypatch, n: int, exc: BaseException | None = None) -> N
                 raise exc or KeyboardInterrupt
             yield result
 
-    monkeypatch.setattr(cli, "run_plan", interrupted)
+    monkeypatch.setattr(job_mod, "run_plan", interrupted)
 
 
 def test_every_written_file_is_in_the_manifest_and_the_marker_comes_first(
@@ -191,13 +192,13 @@ def test_resume_redoes_a_run_whose_table_was_deleted_or_truncated(
     spells.write_bytes(spells.read_bytes()[:100])
     seen: list[str] = []
     monkeypatch.undo()
-    real = cli.run_plan
+    real = job_mod.run_plan
 
     def counting(plan, **kwargs):
         seen.extend(s.run_id for s in plan)
         yield from real(plan, **kwargs)
 
-    monkeypatch.setattr(cli, "run_plan", counting)
+    monkeypatch.setattr(job_mod, "run_plan", counting)
     res = run(scenario_file, out, "--resume", r=4)
     assert res.exit_code == 0, res.output
     assert "2 finished run(s) failed their data check" in res.output
