@@ -11,6 +11,9 @@ so a user's own files in the folder are never touched. While a job runs it holds
 Each finished run's status file is written last and records the plan's hash, the run's own
 inputs, and the size and SHA-256 of each of its tables; ``--resume`` redoes any run whose data
 fails that check and refuses a folder whose stored plan differs from the command's.
+
+(Over 350 lines on purpose: ownership, manifest, lock and verification are one set of rules
+about one folder and are safest read together.)
 """
 
 from __future__ import annotations
