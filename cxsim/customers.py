@@ -1,68 +1,196 @@
-"""The customer population as a struct of arrays, and the log of customer spells at firms."""
+"""The customer population as a struct of arrays, its caches behind one door, and the log of
+customer spells at firms.
+
+Per-customer state is declared once, in :class:`Customers`, with what every customer starts
+with and what a customer starting a spell at a new firm resets it to. Each firm's histogram of
+NPS answers and each customer's satisfaction part of the churn intensity are cached, so that the
+weekly churn step needs no full pass of ``exp()`` and no full histogram. They depend on a
+customer's firm and satisfaction only, and those change only through :meth:`Customers.change`,
+which keeps the caches in step: the arrays it guards are read-only to everyone else.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Customers", "SpellLog"]
+from . import rules
+from .schema import Market
+from .state import declared, state
+
+__all__ = ["CUSTOMER_STATE", "Arrivals", "Customers", "SpellLog"]
+
+#: the state the caches depend on: written only by ``Customers.change``
+GUARDED = ("firm", "satisfaction")
+#: answers 0–10 to "how likely are you to recommend ...?"
+ANSWERS = 11
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class Arrivals:
+    """Customers starting a spell: every customer at step 0 when the market is created, later
+    each churner at the rival it moves to. What a state variable starts at is a rule over this."""
+
+    firm: np.ndarray  # the firm each one joins
+    step: int
+    market: Market
+    rng: np.random.Generator
+
+
+def _joined(a: Arrivals) -> np.ndarray:
+    return a.firm
+
+
+def _neutral(a: Arrivals) -> float:
+    return a.market.satisfaction_neutral
+
+
+def _expectation(a: Arrivals) -> np.ndarray:
+    m = a.market
+    return np.clip(a.rng.normal(m.initial_expectation, m.expectation_spread, len(a.firm)), 0, 1)
+
+
+def _now(a: Arrivals) -> int:
+    return a.step
+
+
+def _not_yet(a: Arrivals) -> bool:
+    return False
+
+
+def _fresh_budget(a: Arrivals) -> np.ndarray:
+    return a.rng.standard_exponential(len(a.firm))
+
+
+@dataclass(frozen=True, eq=False)
 class Customers:
-    """Every customer in the market; index = customer id. No Python object per customer."""
+    """Every customer in the market; index = customer id. No Python object per customer.
 
-    firm: np.ndarray  # int: current firm
-    satisfaction: np.ndarray  # 0–1 (repurchase intention scale)
-    expectation: np.ndarray  # 0–1
-    start_step: np.ndarray  # step the current spell began
-    recovered_before: np.ndarray  # bool: had a problem recovered at the current firm
-    churn_budget: np.ndarray  # Exp(1) budget of cumulative churn intensity left at this firm
+    Frozen: arrays change in place, never by rebinding. ``firm`` and ``satisfaction``, and the
+    caches ``answers`` and ``hazard``, are read-only views; :meth:`change` writes them.
+    """
+
+    firm: np.ndarray = field(metadata=state(np.int64, "current firm", _joined, _joined))
+    satisfaction: np.ndarray = field(
+        metadata=state(
+            np.float64, "0–1 repurchase intention: memory of experiences", _neutral, _neutral
+        )
+    )
+    expectation: np.ndarray = field(  # no new-spell value: it comes with the customer
+        metadata=state(np.float64, "0–1: what the customer expects of an interaction", _expectation)
+    )
+    start_step: np.ndarray = field(metadata=state(np.int64, "step the spell began", _now, _now))
+    recovered_before: np.ndarray = field(
+        metadata=state(np.bool_, "had a problem recovered at this firm", _not_yet, _not_yet)
+    )
+    churn_budget: np.ndarray = field(
+        metadata=state(np.float64, "Exp(1) churn budget left", _fresh_budget, _fresh_budget)
+    )
+    market: Market = field(repr=False)
+    n_firms: int
+    #: each firm's histogram of 0–10 NPS answers ``(F, 11)`` (cache)
+    answers: np.ndarray = field(init=False, repr=False)
+    #: each customer's satisfaction part of the churn intensity, ``h₀ e^{κ(n − s)}`` (cache)
+    hazard: np.ndarray = field(init=False, repr=False)
+    _writable: dict[str, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        writable = {name: getattr(self, name) for name in GUARDED}
+        writable["answers"] = self._answers(writable["firm"], writable["satisfaction"])
+        writable["hazard"] = self._hazard(writable["satisfaction"])
+        for name, array in writable.items():
+            view = array.view()
+            view.flags.writeable = False
+            object.__setattr__(self, name, view)
+        object.__setattr__(self, "_writable", writable)
 
     @classmethod
-    def create(
-        cls,
-        n: int,
-        shares: np.ndarray,
-        satisfaction: float,
-        expectation: float,
-        expectation_spread: float,
-        rng: np.random.Generator,
-    ) -> Customers:
-        """Allocate ``n`` customers to firms in proportion to ``shares`` (largest remainder)."""
+    def create(cls, market: Market, shares: np.ndarray, rng: np.random.Generator) -> Customers:
+        """``market.customers`` customers allocated to firms in proportion to ``shares`` (largest
+        remainder), each starting its first spell at step 0 with its declared initial state."""
+        n = market.customers
         shares = np.asarray(shares, dtype=float) / np.sum(shares)
         counts = np.floor(shares * n).astype(int)
         rest = np.argsort(-(shares * n - counts), kind="stable")[: n - counts.sum()]
         counts[rest] += 1
-        firm = np.repeat(np.arange(len(shares)), counts)
-        exp = np.clip(rng.normal(expectation, expectation_spread, n), 0.0, 1.0)
-        return cls(
-            firm=firm,
-            satisfaction=np.full(n, satisfaction),
-            expectation=exp,
-            start_step=np.zeros(n, dtype=np.int64),
-            recovered_before=np.zeros(n, dtype=bool),
-            churn_budget=rng.standard_exponential(n),
-        )
+        everyone = Arrivals(np.repeat(np.arange(len(shares)), counts), 0, market, rng)
+        initial = {var.name: var.values(var.initial, everyone, n) for var in CUSTOMER_STATE}
+        return cls(**initial, market=market, n_firms=len(shares))
 
     @property
     def size(self) -> int:
+        """Number of customers."""
         return len(self.firm)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Customers per firm, read off the answer histograms (so never out of step)."""
+        return self.answers.sum(axis=1)
+
+    def change(
+        self,
+        who: np.ndarray,
+        *,
+        firm: np.ndarray | None = None,
+        satisfaction: np.ndarray | None = None,
+    ) -> None:
+        """Set the firm and/or the satisfaction of customers ``who`` (distinct ids, increasing),
+        and update their NPS answers and churn terms to match: the one way to change either."""
+        if np.any(who[1:] <= who[:-1]):
+            raise ValueError("Customers.change needs distinct customer ids in increasing order")
+        w = self._writable
+        firm_was, s_was = w["firm"][who], w["satisfaction"][who]
+        if firm is not None:
+            w["firm"][who] = firm
+        if satisfaction is not None:
+            w["satisfaction"][who] = satisfaction
+        s_now = w["satisfaction"][who]
+        answers = w["answers"]
+        answers += self._answers(w["firm"][who], s_now)
+        answers -= self._answers(firm_was, s_was)
+        w["hazard"][who] = self._hazard(s_now)
+
+    def start_spells(
+        self, who: np.ndarray, firm: np.ndarray, step: int, rng: np.random.Generator
+    ) -> None:
+        """Customers ``who`` start a spell at ``firm`` in ``step``: every declared variable takes
+        its new-spell value (firm and satisfaction through :meth:`change`); the rest is kept."""
+        arrivals = Arrivals(firm, step, self.market, rng)
+        new = {
+            var.name: var.values(var.on_new, arrivals, len(who))
+            for var in CUSTOMER_STATE
+            if var.on_new is not None
+        }
+        self.change(who, **{name: new.pop(name) for name in GUARDED})
+        for name, values in new.items():
+            getattr(self, name)[who] = values
+
+    def _answers(self, firm: np.ndarray, satisfaction: np.ndarray) -> np.ndarray:
+        """Each firm's histogram of the answers of these customers ``(F, 11)``."""
+        keys = firm * ANSWERS + rules.nps_score(satisfaction)
+        counts = np.bincount(keys, minlength=ANSWERS * self.n_firms)
+        return counts.reshape(self.n_firms, ANSWERS)
+
+    def _hazard(self, satisfaction: np.ndarray) -> np.ndarray:
+        """The satisfaction part of these customers' churn intensity."""
+        m = self.market
+        base = rules.per_week(m.base_churn_per_month, 52.0 / 12.0)
+        return rules.satisfaction_hazard(
+            satisfaction, float(base), m.churn_sensitivity, m.satisfaction_neutral
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """A snapshot as a DataFrame (one row per customer), for inspection and teaching."""
-        return pd.DataFrame(
-            {
-                "customer": np.arange(self.size),
-                "firm": self.firm,
-                "satisfaction": self.satisfaction,
-                "expectation": self.expectation,
-                "start_step": self.start_step,
-                "recovered_before": self.recovered_before,
-            }
-        )
+        columns: dict[str, Any] = {"customer": np.arange(self.size)}
+        columns.update({var.name: getattr(self, var.name) for var in CUSTOMER_STATE})
+        return pd.DataFrame(columns)
+
+
+#: the per-customer state, as :class:`Customers` declares it
+CUSTOMER_STATE = declared(Customers)
 
 
 @dataclass
@@ -72,6 +200,7 @@ class SpellLog:
     _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
     def close(self, customer: np.ndarray, firm: np.ndarray, start: np.ndarray, end: int) -> None:
+        """Log the spells of ``customer`` at ``firm``, begun at ``start``, as ended at ``end``."""
         if len(customer):
             self._chunks.append(
                 (customer.copy(), firm.copy(), start.copy(), np.full(len(customer), end))

@@ -1,6 +1,7 @@
-"""The ODD parameter table, generated from the scenario schema so that it cannot drift.
+"""The ODD tables, generated so that they cannot drift: the parameters (§7.0) from the scenario
+schema, the outputs and end-of-run metrics (§4) from their declaration in ``cxsim.outputs``.
 
-``python -m cxsim.docs`` rewrites the table between the markers in ODD.md; a test checks that
+``python -m cxsim.docs`` rewrites the tables between the markers in ODD.md; a test checks that
 ODD.md holds exactly what this module generates.
 """
 
@@ -16,11 +17,21 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from . import outputs
 from .scenario import Scenario
 
-__all__ = ["SOURCES", "parameter_rows", "parameter_table", "update_odd"]
+__all__ = [
+    "SOURCES",
+    "metric_table",
+    "output_table",
+    "parameter_rows",
+    "parameter_table",
+    "update_odd",
+]
 
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
+OUTPUTS_START, OUTPUTS_END = "<!-- outputs:start -->", "<!-- outputs:end -->"
+METRICS_START, METRICS_END = "<!-- metrics:start -->", "<!-- metrics:end -->"
 
 #: where a default comes from; anything not listed is a modelling assumption (ODD §7)
 SOURCES: dict[str, str] = {
@@ -151,12 +162,54 @@ def parameter_table() -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def output_table() -> str:
+    """The markdown table of the weekly reporter columns (ODD.md §4, observation)."""
+    lines = [
+        "| column | definition | unit | type | kind |",
+        "|---|---|---|---|---|",
+    ]
+    for name, meaning in outputs.KEYS.items():
+        lines.append(f"| `{name}` | {_cell(meaning)} | | key | |")
+    for o in outputs.OUTPUTS:
+        cells = (o.definition, o.unit, o.dtype.__name__, o.kind)
+        lines.append(f"| `{o.name}` | " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def metric_table() -> str:
+    """The markdown table of the end-of-run metrics (ODD.md §4, observation)."""
+    lines = [
+        "| metric | from | reduction | in the end-of-run table |",
+        "|---|---|---|---|",
+    ]
+    for m in outputs.END_METRICS:
+        source = "the spell log" if m.source == "spells" else f"`{m.source}`"
+        shown = "yes" if m.headline else ""
+        lines.append(f"| `{m.name}` | {source} | {_cell(outputs.REDUCERS[m.reducer])} | {shown} |")
+    return "\n".join(lines)
+
+
+#: each generated block of ODD.md: (start marker, end marker, what goes between)
+BLOCKS = (
+    (START, END, parameter_table),
+    (OUTPUTS_START, OUTPUTS_END, output_table),
+    (METRICS_START, METRICS_END, metric_table),
+)
+
+
 def update_odd(path: Path = Path("ODD.md")) -> bool:
-    """Rewrite the generated table in ODD.md; True if the file changed."""
-    text = path.read_text(encoding="utf-8")
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    new = f"{head}{START}\n{parameter_table()}\n{END}{tail}"
+    """Rewrite the generated tables in ODD.md; True if the file changed."""
+    text = new = path.read_text(encoding="utf-8")
+    for start, end, table in BLOCKS:
+        head, found, rest = new.partition(start)
+        _, found_end, tail = rest.partition(end)
+        if not (found and found_end):
+            raise ValueError(f"{path}: markers {start} ... {end} missing")
+        new = f"{head}{start}\n{table()}\n{end}{tail}"
     if new != text:
         path.write_text(new, encoding="utf-8")
         return True

@@ -1,12 +1,17 @@
-"""Figure selection: which figures a results folder gets, drawn from its saved tables.
+"""What a results folder gets from its saved tables: the figures and derived tables, declared
+once in :func:`derived`, each with the statistic it needs and the condition under which it applies.
 
-``plots`` turns a DataFrame into a Figure; this module decides which figures a folder's tables
-support and writes them. It never runs the model.
+For each one, :mod:`cxsim.stats` computes the statistic (DataFrame to DataFrame), :mod:`cxsim.plots`
+draws it (DataFrame to Figure), and this module decides, reads and writes. It never runs the model.
 
 Degenerate but valid results (no churn, a firm without customers, one step, one replicate, a
 sweep of one point or of text values) never stop a draw: a figure shows what can be shown, and
 one that cannot be drawn at all is skipped with one warning line. A folder whose files cannot be
 read raises :class:`StoreError` with one line naming the file.
+
+Length (about 400 lines): the declaration needs the defensive reading of a folder (each saved
+table checked for exactly the columns the declared figures use) and atomic writing; those ~150
+lines are folder I/O and belong with :mod:`cxsim.store` once it is free to change.
 """
 
 from __future__ import annotations
@@ -16,25 +21,28 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .results import StoreError
+from . import outputs, stats
+from .store import StoreError, temp_path
 
-__all__ = ["draw_figures"]
+__all__ = ["Derived", "Saved", "derived", "draw_figures"]
 
 Warn = Callable[[str], None]
 CanWrite = Callable[[Path], bool]
 
 #: the metrics drawn over time, one figure each
-OUTCOMES = ["churn_rate", "customers", "market_share", "nps", "satisfaction"]
-CULTURE = ["culture_leaders", "culture_managers", "culture_frontline"]
-QUALITY = ["visible_quality", "invisible_quality"]
+OUTCOMES = [name for name, cols in outputs.FIGURES.items() if cols == [name]]
+CULTURE = outputs.FIGURES["culture_by_level"]
+QUALITY = outputs.FIGURES["quality_visible_invisible"]
 #: the end-of-run metrics drawn against each varied parameter
-SWEEP_METRICS = ["retained", "market_share", "churn_rate", "culture_frontline"]
+SWEEP_METRICS = outputs.SWEEP_METRICS
 
 _TS_COLUMNS = ["scenario", "firm", "replicate", "step", *OUTCOMES, *CULTURE, *QUALITY]
 _SPELL_COLUMNS = ["scenario", "firm", "replicate", "duration", "event", "start_step"]
@@ -152,7 +160,7 @@ class _Writer:
         if self.can_write is not None and not self.can_write(path):
             self.warn(f"{self._rel(path)}: exists and was not written by cxsim; left alone")
             return
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = temp_path(path)
         try:
             path.parent.mkdir(exist_ok=True)
             write(tmp)
@@ -194,7 +202,162 @@ def _unlink(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-# --------------------------------------------------------------------------- figures
+# --------------------------------------------------------------------------- what a folder gets
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A results folder's saved tables (None where the folder has none) and its metadata."""
+
+    out: Path
+    timeseries: pd.DataFrame | None
+    spells: pd.DataFrame | None
+    metrics: pd.DataFrame | None
+    varied: list[str]
+    steps: int  #: the survival grid: the longest run's weeks (0 without spells)
+    firms: dict[str, list[str]] | None  #: each scenario's firms in position order
+
+
+@dataclass(frozen=True)
+class Derived:
+    """One figure or table a results folder gets from its saved tables.
+
+    ``applies``: whether this folder gets it at all (if not, it is silently absent).
+    ``statistic()``: what it shows, computed from the saved tables by :mod:`cxsim.stats`; raises
+    ``_Skip`` (one warning line) where the results cannot support a figure. ``draw``: the
+    :mod:`cxsim.plots` function that turns the statistic into a Figure, or None for a table
+    (written as ``name``, a CSV, unless empty). ``note``: a warning line about a table written.
+    """
+
+    name: str
+    applies: bool
+    statistic: Callable[[], Any]
+    draw: Callable[[Any], Any] | None = None
+    note: Callable[[pd.DataFrame], str | None] | None = None
+
+
+def derived(saved: Saved) -> list[Derived]:
+    """Every figure and table a folder gets from its saved tables, in the order written: the
+    one place that decides what a results folder holds beyond the tables its runs wrote."""
+    ts, spells, metrics = (t is not None for t in (saved.timeseries, saved.spells, saved.metrics))
+    focal = str(saved.metrics["firm"].iloc[0]) if metrics and len(saved.metrics) else ""
+    return [
+        *(
+            Derived(m, ts, partial(_over_time, saved, m), _plot("outcome_curve", m))
+            for m in OUTCOMES
+        ),
+        Derived(
+            "culture_by_level", ts, partial(_over_time, saved, *CULTURE), _plot("culture_by_level")
+        ),
+        Derived(
+            "quality_visible_invisible",
+            ts,
+            partial(_over_time, saved, *QUALITY),
+            _plot("quality_parts"),
+        ),
+        Derived("survival", spells, partial(_survival, saved), _plot("survival_curves")),
+        Derived("retained", spells, partial(_retention, saved), _plot("retention_curves")),
+        Derived(
+            "survival_tests.csv",
+            spells and saved.spells["scenario"].nunique() > 1,
+            partial(_logrank, saved),
+            note=_undefined_tests,
+        ),
+        *(
+            Derived(
+                f"sweep_{metric}_vs_{param}",
+                metrics,
+                partial(_sweep_bands, saved, param, metric),
+                _plot("sweep_lines", param, metric),
+            )
+            for param in saved.varied
+            for metric in SWEEP_METRICS
+        ),
+        Derived(
+            "sweep_heatmap_retained",
+            metrics and len(saved.varied) == 2,
+            partial(_heatmap_means, saved, focal),
+            _plot("sweep_heatmap", *saved.varied[:2], "retained", focal),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- statistics needed
+
+
+def _plot(name: str, *args: object) -> Callable[[Any], Any]:
+    """``plots.<name>(statistic, *args)``; matplotlib is imported only when a figure is drawn."""
+
+    def draw(statistic: Any) -> Any:
+        from . import plots
+
+        return getattr(plots, name)(statistic, *args)
+
+    return draw
+
+
+def _over_time(saved: Saved, *columns: str) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """Each column's band per scenario, firm and step (one column: its band; several: a dict);
+    skip if every value is undefined."""
+    ts = saved.timeseries
+    if ts.empty:
+        raise _Skip("timeseries.parquet has no rows")
+    if not any(np.isfinite(ts[c].to_numpy(float)).any() for c in columns):
+        are = "is" if len(columns) == 1 else "are"
+        raise _Skip(f"{' and '.join(columns)} {are} undefined in every run (NaN)")
+    bands = {c: stats.replicate_bands(ts, ["scenario", "firm", "step"], c) for c in columns}
+    return bands[columns[0]] if len(columns) == 1 else bands
+
+
+def _survival(saved: Saved) -> pd.DataFrame:
+    spells = saved.spells
+    if spells.empty:
+        raise _Skip("no customer spells")
+    if not spells["event"].to_numpy(bool).any():
+        raise _Skip("no churn events in any replicate")
+    return stats.survival_bands(spells, saved.steps)
+
+
+def _retention(saved: Saved) -> pd.DataFrame:
+    if not (saved.spells["start_step"] == 0).any():
+        raise _Skip("no initial customers")
+    return stats.retention_bands(saved.spells, saved.steps)
+
+
+def _logrank(saved: Saved) -> pd.DataFrame:
+    firms = saved.firms
+    if firms is not None and not set(saved.spells["scenario"]) <= set(firms):
+        firms = None  # metadata does not describe these scenarios: pair firms as in spells
+    return stats.logrank_tests(saved.spells, firms)
+
+
+def _undefined_tests(tests: pd.DataFrame) -> str | None:
+    undefined = tests[tests["p_value"].isna()]
+    if undefined.empty:
+        return None
+    reasons = "; ".join(dict.fromkeys(undefined["note"].str.removeprefix("undefined: ")))
+    return (
+        f"log-rank test undefined for {len(undefined)} of {len(tests)}"
+        f" firm pair(s) ({reasons}); its p_value is left blank"
+    )
+
+
+def _sweep_bands(saved: Saved, param: str, metric: str) -> pd.DataFrame:
+    if saved.metrics.empty:
+        raise _Skip("metrics.parquet has no rows")
+    _defined(saved.metrics, metric, "at every point")
+    return stats.replicate_bands(saved.metrics, ["scenario", "firm", param], metric)
+
+
+def _heatmap_means(saved: Saved, firm: str) -> pd.DataFrame:
+    if saved.metrics.empty:
+        raise _Skip("metrics.parquet has no rows")
+    focal = saved.metrics[saved.metrics["firm"] == firm]
+    _defined(focal, "retained", f"for {firm} at every point")
+    return stats.replicate_bands(focal, ["firm", *saved.varied], "retained")
+
+
+# --------------------------------------------------------------------------- drawing
 
 
 def draw_figures(
@@ -203,20 +366,40 @@ def draw_figures(
     warn: Warn | None = None,
     can_write: CanWrite | None = None,
 ) -> list[Path]:
-    """(Re)draw every figure of a results folder from its saved tables; never runs the model.
+    """(Re)draw every figure of a results folder from its saved tables, and write the tables
+    derived from them (``survival_tests.csv``); never runs the model.
 
     ``warn`` receives one line per figure skipped or file left alone (default: stderr).
     ``can_write(path)``, if given, is asked before each file is written (figures and
     ``survival_tests.csv``); a file it refuses is left alone. Returns the files written.
     Raises :class:`StoreError` (one line naming the file) if the folder cannot be read.
     """
-    out = Path(out)
-    warn = warn or _stderr
+    saved = _read(Path(out))
+    writer = _Writer(saved.out, warn or _stderr, can_write)
+    for item in derived(saved):
+        if not item.applies:
+            continue
+        if item.draw is not None:
+            writer.figure(item.name, lambda item=item: item.draw(item.statistic()))
+            continue
+        table = item.statistic()
+        if table.empty:
+            continue
+        path = saved.out / item.name
+        writer.file(path, lambda tmp, table=table: table.to_csv(tmp, index=False))
+        note = item.note(table) if item.note is not None else None
+        if path in writer.written and note:
+            writer.warn(f"{item.name}: {note}")
+    return writer.written
+
+
+def _read(out: Path) -> Saved:
+    """Read (and check) every table a folder's figures need first, so a corrupt folder fails
+    before anything is written."""
     meta = _read_metadata(out)
     varied = list(meta.get("varied", {}))
     ts_file, spells_file = out / "timeseries.parquet", out / "spells.parquet"
     metrics_file = out / "metrics.parquet"
-    # read (and check) every table first, so a corrupt folder fails before anything is written
     ts = spells = metrics = None
     steps = 0
     if not varied and ts_file.exists():
@@ -226,103 +409,4 @@ def draw_figures(
         steps = _steps(meta, out)
     if varied and metrics_file.exists():
         metrics = _read_table(metrics_file, ["scenario", "firm", *varied, *SWEEP_METRICS])
-    writer = _Writer(out, warn, can_write)
-
-    if ts is not None:
-        _draw_timeseries(writer, ts)
-    if spells is not None:
-        _draw_survival(writer, spells, steps, _firm_order(meta))
-    if metrics is not None:
-        _draw_sweeps(writer, metrics, varied)
-    return writer.written
-
-
-def _draw_timeseries(writer: _Writer, ts: pd.DataFrame) -> None:
-    """Outcomes, culture and quality over time (one step gives one point per line)."""
-    from . import plots
-
-    def need(columns: list[str]) -> None:
-        if ts.empty:
-            raise _Skip("timeseries.parquet has no rows")
-        if not any(np.isfinite(ts[c].to_numpy(float)).any() for c in columns):
-            are = "is" if len(columns) == 1 else "are"
-            raise _Skip(f"{' and '.join(columns)} {are} undefined in every run (NaN)")
-
-    def outcome(metric: str) -> Any:
-        need([metric])
-        return plots.outcome_curve(ts, metric)
-
-    def panels(columns: list[str], draw: Callable[[pd.DataFrame], Any]) -> Callable[[], Any]:
-        def make() -> Any:
-            need(columns)
-            return draw(ts)
-
-        return make
-
-    for metric in OUTCOMES:
-        writer.figure(metric, lambda metric=metric: outcome(metric))
-    writer.figure("culture_by_level", panels(CULTURE, plots.culture_by_level))
-    writer.figure("quality_visible_invisible", panels(QUALITY, plots.quality_parts))
-
-
-def _draw_survival(
-    writer: _Writer, spells: pd.DataFrame, steps: int, firms: dict[str, list[str]] | None
-) -> None:
-    """Kaplan–Meier survival and retention bands, and log-rank tests between scenarios."""
-    from . import plots
-
-    def survival() -> Any:
-        if spells.empty:
-            raise _Skip("no customer spells")
-        if not spells["event"].to_numpy(bool).any():
-            raise _Skip("no churn events in any replicate")
-        return plots.survival_curves(plots.survival_bands(spells, steps))
-
-    def retained() -> Any:
-        if not (spells["start_step"] == 0).any():
-            raise _Skip("no initial customers")
-        return plots.retention_curves(plots.retention_bands(spells, steps))
-
-    writer.figure("survival", survival)
-    writer.figure("retained", retained)
-    if spells["scenario"].nunique() < 2:
-        return
-    if firms is not None and not set(spells["scenario"]) <= set(firms):
-        firms = None  # metadata does not describe these scenarios: pair firms as in spells
-    tests = plots.logrank_tests(spells, firms)
-    if tests.empty:
-        return
-    path = writer.out / "survival_tests.csv"
-    writer.file(path, lambda tmp: tests.to_csv(tmp, index=False))
-    undefined = tests[tests["p_value"].isna()]
-    if path in writer.written and not undefined.empty:
-        reasons = "; ".join(dict.fromkeys(undefined["note"].str.removeprefix("undefined: ")))
-        writer.warn(
-            f"survival_tests.csv: log-rank test undefined for {len(undefined)} of {len(tests)}"
-            f" firm pair(s) ({reasons}); its p_value is left blank"
-        )
-
-
-def _draw_sweeps(writer: _Writer, metrics: pd.DataFrame, varied: list[str]) -> None:
-    """Each end-of-run metric against each varied parameter; a heatmap for two parameters."""
-    from . import plots
-
-    def line(param: str, metric: str) -> Any:
-        if metrics.empty:
-            raise _Skip("metrics.parquet has no rows")
-        _defined(metrics, metric, "at every point")
-        return plots.sweep_lines(metrics, param, metric)
-
-    for param in varied:
-        for metric in SWEEP_METRICS:
-            writer.figure(f"sweep_{metric}_vs_{param}", lambda p=param, m=metric: line(p, m))
-    if len(varied) == 2:
-
-        def heatmap() -> Any:
-            if metrics.empty:
-                raise _Skip("metrics.parquet has no rows")
-            firm = str(metrics["firm"].iloc[0])
-            _defined(metrics[metrics["firm"] == firm], "retained", f"for {firm} at every point")
-            return plots.sweep_heatmap(metrics, varied[0], varied[1], "retained", firm)
-
-        writer.figure("sweep_heatmap_retained", heatmap)
+    return Saved(out, ts, spells, metrics, varied, steps, _firm_order(meta))

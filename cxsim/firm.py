@@ -1,4 +1,5 @@
-"""A firm's strategy over time: which visible programs run, where they are aimed, what they cost.
+"""Each firm's parameters as arrays, and its strategy over time: which visible programs run,
+where they are aimed, what they cost.
 
 The copier of the invisible war lives here: it sees only what a rival's customers and the press
 could see (which programs run, how hard, and which touchpoints were redesigned), and only after
@@ -7,74 +8,125 @@ a lag. It never sees the rival's culture.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from .scenario import Scenario
+from .schema import Firm, Program, Programs, Scenario
 
-__all__ = ["PROGRAMS", "Strategies"]
+__all__ = ["PROGRAMS", "FirmParameters", "Strategies"]
 
-PROGRAMS = ("journey_mapping", "frontline_training", "hiring_profile", "service_tools")
+#: the visible programs, by the schema's names (and in its order: the last axis of the arrays)
+PROGRAMS = tuple(Programs.model_fields)
+
+
+@dataclass(frozen=True, eq=False)
+class FirmParameters:
+    """Every per-firm parameter the model and the strategies use, one array over firms each
+    (index = firm, in scenario order), read from the scenario once (:meth:`of`)."""
+
+    initial_share: np.ndarray  # relative starting market share
+    initial_culture: np.ndarray  # mean commitment of founders, and of hires before the profile
+    initial_culture_spread: np.ndarray  # sd of a newcomer's commitment
+    initial_skill: np.ndarray  # skill of founders and of every hire
+    champion_commitment: np.ndarray  # a champion's own commitment (0: no champions)
+    champion_budget: np.ndarray  # champions' project budget, $ a week (0: no champions)
+    empowerment: np.ndarray  # the frontline empowerment policy
+    brand_promise: np.ndarray  # promised quality (NaN: no promise)
+    voice_of_customer: np.ndarray  # share of the journey-mapping aim set by the customer signal
+    survey_rate: np.ndarray  # share of silent problems surveys pick up
+    copies: np.ndarray  # int: the firm copied (-1: none)
+    copy_lag: np.ndarray  # int: weeks before a copier sees a change (0: none)
+    program_start: np.ndarray  # (F, P) first week a program runs (inf: never)
+    program_intensity: np.ndarray  # (F, P) how much of it runs (0: never)
+    program_cost: np.ndarray  # (F, P) $ a week while it runs (0: never)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> FirmParameters:
+        """Gather the parameters of the scenario's firms."""
+        firms = scenario.firms
+        names = [f.name for f in firms]
+
+        def each(read: Callable[[Firm], Any], dtype: type = float) -> np.ndarray:
+            return np.array([read(f) for f in firms], dtype=dtype)
+
+        def program(read: Callable[[Program | None], float]) -> np.ndarray:
+            return each(lambda f: [read(getattr(f.programs, name)) for name in PROGRAMS])
+
+        return cls(
+            initial_share=each(lambda f: f.initial_share),
+            initial_culture=each(lambda f: f.organization.initial_culture),
+            initial_culture_spread=each(lambda f: f.organization.initial_culture_spread),
+            initial_skill=each(lambda f: f.organization.initial_skill),
+            champion_commitment=each(lambda f: f.champions.commitment if f.champions else 0.0),
+            champion_budget=each(lambda f: f.champions.budget_per_week if f.champions else 0.0),
+            empowerment=each(lambda f: f.empowerment),
+            brand_promise=each(lambda f: np.nan if f.brand_promise is None else f.brand_promise),
+            voice_of_customer=each(lambda f: f.voice_of_customer),
+            survey_rate=each(lambda f: f.survey_rate),
+            copies=each(lambda f: names.index(f.copies.firm) if f.copies else -1, np.int64),
+            copy_lag=each(lambda f: f.copies.lag_weeks if f.copies else 0, np.int64),
+            program_start=program(lambda p: np.inf if p is None else p.start_week),
+            program_intensity=program(lambda p: 0.0 if p is None else p.intensity),
+            program_cost=program(lambda p: 0.0 if p is None else p.cost_per_week),
+        )
+
+    @property
+    def size(self) -> int:
+        """Number of firms."""
+        return len(self.initial_share)
 
 
 class Strategies:
     """Program schedule, voice-of-customer aim and touchpoint design of every firm."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
-        self.scenario = scenario
-        firms = scenario.firms
-        m = scenario.market
-        n_f, n_k = len(firms), len(m.touchpoints)
-        self.design = np.tile([t.design for t in m.touchpoints], (n_f, 1)).astype(float)
+    def __init__(
+        self, params: FirmParameters, design: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """Every firm starts from the market's touchpoint ``design`` ``(K,)``."""
+        self.params = params
+        n_f, n_k = params.size, len(design)
+        self.design = np.tile(design, (n_f, 1)).astype(float)
         self.signal = np.zeros((n_f, n_k))
         # without customer signal, investment is aimed at random: one boardroom guess per firm
         self.random_aim = rng.dirichlet(np.ones(n_k), size=n_f)
-        self.voice = np.array([f.voice_of_customer for f in firms])
-        self.copies = np.array(
-            [scenario.firm_index(f.copies.firm) if f.copies else -1 for f in firms]
-        )
-        self.lag = np.array([f.copies.lag_weeks if f.copies else 0 for f in firms])
-        copier = self.copies >= 0
-        self._lagged = np.flatnonzero(copier & (self.lag > 0))
-        self._same_week = np.flatnonzero(copier & (self.lag == 0))
-        self._aim_source = _same_week_sources(self.copies, copier & (self.lag == 0))
+        copier = params.copies >= 0
+        self._lagged = np.flatnonzero(copier & (params.copy_lag > 0))
+        self._same_week = np.flatnonzero(copier & (params.copy_lag == 0))
+        self._aim_source = _same_week_sources(params.copies, copier & (params.copy_lag == 0))
         self._intensity: list[np.ndarray] = []  # week -> (F, P) intensity actually run
         self._cost: list[np.ndarray] = []  # week -> (F, P) spend
         self._aim: list[np.ndarray] = []  # week -> (F, K) journey-mapping aim
-        own = np.zeros((n_f, len(PROGRAMS), 3))  # start, intensity, cost
-        own[:, :, 0] = np.inf
-        for i, f in enumerate(firms):
-            for p, name in enumerate(PROGRAMS):
-                prog = getattr(f.programs, name)
-                if prog is not None:
-                    own[i, p] = (prog.start_week, prog.intensity, prog.cost_per_week)
-        self._own = own
 
-    def programs_at(self, week: int) -> tuple[np.ndarray, np.ndarray]:
-        """Intensity and spend ``(F, P)`` of each program this week.
+    def programs_at(self, week: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Intensity of each program this week by name (each ``(F,)``), and spend ``(F, P)``.
 
         A copier runs the maximum of its own programs and what its rival ran ``lag_weeks``
         earlier, at the same intensity and cost; before it has seen anything, it runs its own.
         With no lag it matches what its rival runs this week, including what the rival itself
         copies: otherwise a copier of a copier would copy nothing.
         """
-        running = self._own[:, :, 0] <= week
-        intensity = np.where(running, self._own[:, :, 1], 0.0)
-        cost = np.where(running, self._own[:, :, 2], 0.0)
+        p = self.params
+        running = p.program_start <= week
+        intensity = np.where(running, p.program_intensity, 0.0)
+        cost = np.where(running, p.program_cost, 0.0)
         for f in self._lagged:
-            seen = week - self.lag[f]
+            seen = week - p.copy_lag[f]
             if 0 <= seen < len(self._intensity):
-                intensity[f] = np.maximum(intensity[f], self._intensity[seen][self.copies[f]])
-                cost[f] = np.maximum(cost[f], self._cost[seen][self.copies[f]])
+                intensity[f] = np.maximum(intensity[f], self._intensity[seen][p.copies[f]])
+                cost[f] = np.maximum(cost[f], self._cost[seen][p.copies[f]])
         # same-week copying, after the lagged copies it may pass on: each pass carries programs
         # one link down a chain of copiers, so as many passes as such copiers settle every chain
         # (and a ring of firms copying one another ends up running the maximum of the ring)
         for _ in range(len(self._same_week)):
             for f in self._same_week:
-                intensity[f] = np.maximum(intensity[f], intensity[self.copies[f]])
-                cost[f] = np.maximum(cost[f], cost[self.copies[f]])
+                intensity[f] = np.maximum(intensity[f], intensity[p.copies[f]])
+                cost[f] = np.maximum(cost[f], cost[p.copies[f]])
         self._intensity.append(intensity)
         self._cost.append(cost)
-        return intensity, cost
+        return dict(zip(PROGRAMS, intensity.T, strict=True)), cost
 
     def aim(self, week: int) -> np.ndarray:
         """Where each firm aims its journey-mapping effort ``(F, K)``, rows summing to 1.
@@ -87,11 +139,13 @@ class Strategies:
         total = self.signal.sum(axis=1, keepdims=True)
         uniform = np.full_like(self.signal, 1.0 / self.signal.shape[1])
         share = np.divide(self.signal, total, out=uniform.copy(), where=total > 0)
-        aim = self.voice[:, None] * share + (1.0 - self.voice[:, None]) * self.random_aim
+        p = self.params
+        voice = p.voice_of_customer[:, None]
+        aim = voice * share + (1.0 - voice) * self.random_aim
         for f in self._lagged:
-            seen = week - self.lag[f]
+            seen = week - p.copy_lag[f]
             if 0 <= seen < len(self._aim):
-                aim[f] = self._aim[seen][self.copies[f]]
+                aim[f] = self._aim[seen][p.copies[f]]
         aim = aim[self._aim_source]
         self._aim.append(aim)
         return aim

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import outputs
 from .figures import draw_figures
 from .limits import (
     DEFAULT_MAX_CUSTOMER_WEEKS,
@@ -40,14 +41,7 @@ out_console = Console(width=None if Console().is_terminal else 140, emoji=False,
 err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 #: the end-of-run metrics shown in the table at the end of a job (all are in summary.csv)
-SHOWN = [
-    "retained",
-    "churn_rate",
-    "market_share",
-    "culture_frontline",
-    "invisible_quality",
-    "visible_quality",
-]
+SHOWN = outputs.HEADLINE
 
 
 class JobError(Exception):

@@ -1,11 +1,19 @@
-"""The organizations: every firm's staff as one set of arrays, an influence operator in factored
-form, and Mesa agents that are views onto those arrays.
+"""The organizations: every firm's staff as one set of arrays, one entry per seat, an influence
+operator in factored form, and Mesa agents that are read-only views of the seats.
+
+Per-member state is declared once, in :class:`Staff`: a *seat* variable (level, boss,
+susceptibility, ...) is set when the organization is built and stays when its occupant leaves;
+an *occupant* variable (commitment, skill, tenure, ...) declares what a hire brings, and the
+founders are hired the same way (:meth:`Staff.hire`).
 
 The influence matrix W of the culture cascade (ODD.md §7.4) has two parts. Line ties (boss, CEO,
 CCO) and champion ties are few, about one per member, and are kept as one sparse matrix over all
 firms (block-diagonal by firm). Peer ties are many (a team of t has t(t − 1) of them) but all
 alike: each member is pulled by the mean of the other members of its group. They are applied in
 factored form, from group sums, so memory stays proportional to the number of members.
+
+(About 400 lines: the seat/occupant declaration, the vectorised builder and the influence
+operator are one structure and are read together.)
 """
 
 from __future__ import annotations
@@ -18,10 +26,21 @@ import mesa
 import numpy as np
 import scipy.sparse as sp
 
+from .firm import FirmParameters
 from .rules import funded_projects, per_week
-from .scenario import ByLevel, Firm
+from .schema import ByLevel, Firm
+from .state import Rule, declared, state
 
-__all__ = ["Level", "Organization", "StaffMember", "build_organization"]
+__all__ = [
+    "OCCUPANT",
+    "SEAT",
+    "STAFF_STATE",
+    "Level",
+    "Newcomers",
+    "Staff",
+    "StaffMember",
+    "build_organization",
+]
 
 
 class Level(IntEnum):
@@ -34,28 +53,79 @@ class Level(IntEnum):
     FRONTLINE = 4
 
 
-@dataclass
-class Organization:
-    """Struct-of-arrays state of every staff member of every firm (index = member id).
+@dataclass(frozen=True, eq=False)
+class Newcomers:
+    """People taking seats: every seat when an organization is founded, later the seats whose
+    occupants left. What an occupant variable starts at is a rule over this."""
+
+    seat: np.ndarray  # member ids of the seats taken
+    firm: np.ndarray  # the firm of each seat
+    commitment: np.ndarray  # each newcomer's own customer-first commitment, drawn by the caller
+    params: FirmParameters
+
+
+def _seat(dtype: type, meaning: str) -> dict[str, Any]:
+    """A property of the seat: set when the organization is built, kept when its occupant leaves."""
+    return state(dtype, meaning)
+
+
+def _occupant(dtype: type, meaning: str, hired: Rule) -> dict[str, Any]:
+    """A property of whoever fills the seat: what a hire brings, and the founders are hired too."""
+    return state(dtype, meaning, initial=hired, on_new=hired)
+
+
+def _own_commitment(new: Newcomers) -> np.ndarray:
+    return new.commitment
+
+
+def _initial_skill(new: Newcomers) -> np.ndarray:
+    return new.params.initial_skill[new.firm]
+
+
+@dataclass(eq=False)
+class Staff:
+    """Struct-of-arrays state of every staff seat of every firm (index = member id).
 
     Row i of the row-stochastic influence matrix W is ``ties[i]`` plus ``peer_share[i]`` on each
     other member of group ``group[i]``; :meth:`influence` applies W, :attr:`weights` builds it.
     """
 
-    firm: np.ndarray  # int: firm index
-    level: np.ndarray  # int: Level
-    division: np.ndarray  # int: executive's division within the firm (-1 for CEO/CCO)
-    boss: np.ndarray  # int: member id of the line boss (-1 for the CEO and the CCO)
-    champion: np.ndarray  # bool: a grassroots CX champion
-    susceptibility: np.ndarray  # lambda in Friedkin–Johnsen
-    anchor: np.ndarray  # x0: own prior commitment
-    commitment: np.ndarray  # x: customer-first commitment now
-    skill: np.ndarray  # frontline skill (visible, trainable)
-    tenure_weeks: np.ndarray
-    ties: sp.csr_matrix  # the line and champion part of W, row-normalized like W
-    group: np.ndarray  # int: peer group (executives of a firm, an executive's managers, a team)
-    peer_share: np.ndarray  # weight in W of each other member of one's group (0: no peer ties)
-    turnover_weekly: np.ndarray  # per member
+    firm: np.ndarray = field(metadata=_seat(np.int64, "employer (firm index)"))
+    level: np.ndarray = field(metadata=_seat(np.int64, "place in the hierarchy (a Level)"))
+    division: np.ndarray = field(
+        metadata=_seat(np.int64, "the executive's division the seat is in (-1: the CEO, the CCO)")
+    )
+    boss: np.ndarray = field(
+        metadata=_seat(np.int64, "member id of the line boss (-1: the CEO, the CCO)")
+    )
+    champion: np.ndarray = field(
+        metadata=_seat(np.bool_, "a grassroots CX champion's seat (its hire is a champion too)")
+    )
+    susceptibility: np.ndarray = field(
+        metadata=_seat(np.float64, "λ: share of the occupant's view set by others")
+    )
+    group: np.ndarray = field(
+        metadata=_seat(np.int64, "peer group: a firm's executives, a division's managers, a team")
+    )
+    peer_share: np.ndarray = field(
+        metadata=_seat(np.float64, "weight in W of each other member of the peer group")
+    )
+    turnover_weekly: np.ndarray = field(
+        metadata=_seat(np.float64, "probability that the occupant leaves in a week")
+    )
+    anchor: np.ndarray = field(
+        metadata=_occupant(np.float64, "x₀: the occupant's own prior commitment", _own_commitment)
+    )
+    commitment: np.ndarray = field(
+        metadata=_occupant(np.float64, "x: customer-first commitment now", _own_commitment)
+    )
+    skill: np.ndarray = field(
+        metadata=_occupant(np.float64, "frontline skill (visible, trainable)", _initial_skill)
+    )
+    tenure_weeks: np.ndarray = field(
+        metadata=_occupant(np.int64, "weeks since the occupant was hired", lambda n: 0)
+    )
+    ties: sp.csr_matrix = field(repr=False)  # the line and champion part of W, row-normalized
     frontline_of: list[np.ndarray] = field(default_factory=list)  # per firm: member ids
 
     @property
@@ -63,10 +133,11 @@ class Organization:
         """Number of staff members of all firms."""
         return len(self.firm)
 
-    def mean_by(self, values: np.ndarray, firm: int, levels: tuple[Level, ...]) -> float:
-        """Mean of ``values`` over one firm's members at ``levels`` (NaN if there are none)."""
-        mask = (self.firm == firm) & np.isin(self.level, levels)
-        return float(values[mask].mean()) if mask.any() else float("nan")
+    def hire(self, new: Newcomers) -> None:
+        """Fill seats with newcomers: every occupant variable takes its declared hire value; the
+        seat's own variables stay."""
+        for var in OCCUPANT:
+            getattr(self, var.name)[new.seat] = var.values(var.on_new, new, len(new.seat))
 
     def influence(self, x: np.ndarray) -> np.ndarray:
         """``W @ x`` without building W: the sparse line and champion ties, plus each member's
@@ -96,6 +167,12 @@ class Organization:
         w = (self.ties + peers).tocsr()
         w.eliminate_zeros()
         return w
+
+
+#: the per-member state, as :class:`Staff` declares it
+STAFF_STATE = declared(Staff)
+SEAT = tuple(v for v in STAFF_STATE if v.on_new is None)
+OCCUPANT = tuple(v for v in STAFF_STATE if v.on_new is not None)
 
 
 def _per_level(level: np.ndarray, values: ByLevel) -> np.ndarray:
@@ -146,12 +223,15 @@ def _champion_ties(
     return targets, np.repeat(sources, k), np.repeat(weight[active], k)
 
 
-def _firm_block(firm: Firm, offset: int, rng: np.random.Generator) -> dict[str, Any]:
-    """Members of one firm, its line and champion ties (raw weights, member ids from
-    ``offset``), and its peer groups (numbered from 0 within the firm).
+def _firm_block(
+    firm: Firm, index: int, offset: int, params: FirmParameters, rng: np.random.Generator
+) -> dict[str, Any]:
+    """Seats of one firm (every seat variable of :class:`Staff`, peer groups numbered from 0
+    within the firm), its founders' own commitment, and its line and champion ties (member ids
+    from ``offset``), rows normalized with the peer ties as in W.
 
-    Random draws, in this order: anchors, the CCO's reached divisions, champions, and each
-    champion's targets.
+    Random draws, in this order: founders' commitment, the CCO's reached divisions, champions,
+    and each champion's targets.
     """
     org = firm.organization
     has_cco = firm.cco is not None
@@ -181,10 +261,11 @@ def _firm_block(firm: Firm, offset: int, rng: np.random.Generator) -> dict[str, 
     boss[top:] += offset
 
     lam = _per_level(level, org.susceptibility)  # the CEO and the CCO are stubborn anchors
-    anchor = np.clip(rng.normal(org.initial_culture, org.initial_culture_spread, n), 0, 1)
-    anchor[0] = firm.leadership.ceo_commitment
+    culture, spread = params.initial_culture[index], params.initial_culture_spread[index]
+    commitment = np.clip(rng.normal(culture, spread, n), 0, 1)
+    commitment[0] = firm.leadership.ceo_commitment
     if has_cco:
-        anchor[1] = firm.cco.commitment
+        commitment[1] = firm.cco.commitment
     turnover = per_week(_per_level(level, org.turnover_per_year), 52.0)  # they do not leave
 
     # executives: the CEO, and in the divisions the CCO reaches, the CCO in proportion to its
@@ -196,7 +277,7 @@ def _firm_block(firm: Firm, offset: int, rng: np.random.Generator) -> dict[str, 
             firm.cco.authority * firm.cco.ceo_backing
         )
     to_cco = share > 0
-    # managers and frontline: their boss, weight 1 (rows are normalized later)
+    # managers and frontline: their boss, weight 1 (rows are normalized below)
     below = np.concatenate([mgrs, fronts])
     rows = [execs, execs[to_cco], below]
     cols = [np.zeros(n_exec, np.int64), np.ones(int(to_cco.sum()), np.int64), boss[below] - offset]
@@ -207,8 +288,9 @@ def _firm_block(firm: Firm, offset: int, rng: np.random.Generator) -> dict[str, 
     if ch is not None and ch.count > 0:
         chosen = rng.choice(below, size=min(ch.count, len(below)), replace=False)
         champion[chosen] = True
-        anchor[chosen] = ch.commitment
-        lam[chosen] = lam[chosen] * (1.0 - ch.commitment)  # committed champions hold their view
+        held = params.champion_commitment[index]
+        commitment[chosen] = held
+        lam[chosen] = lam[chosen] * (1.0 - held)  # committed champions hold their view
         t, s, w = _champion_ties(firm, chosen, division, (n_exec, n_mgr, n_front), rng)
         rows, cols, vals = [*rows, t], [*cols, s], [*vals, w]
 
@@ -225,32 +307,38 @@ def _firm_block(firm: Firm, offset: int, rng: np.random.Generator) -> dict[str, 
     g = np.bincount(group)[group]
     peer = np.where(g > 1, org.peer_weight / np.maximum(g - 1, 1), 0.0)
 
+    # rows of W sum to 1: the raw line and champion ties plus the whole peer weight
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    row_sum = np.bincount(rows, weights=vals, minlength=n) + np.where(g > 1, org.peer_weight, 0.0)
+    inv = np.divide(1.0, row_sum, out=np.zeros_like(row_sum), where=row_sum > 0)
     return {
+        "firm": np.full(n, index),
         "level": level,
         "division": division,
         "boss": boss,
         "champion": champion,
         "susceptibility": lam,
-        "anchor": anchor,
-        "skill": np.full(n, org.initial_skill),
-        "turnover_weekly": turnover,
         "group": group,
-        "peer": peer,
-        "peer_total": np.where(g > 1, org.peer_weight, 0.0),
-        "tie_row": np.concatenate(rows) + offset,
-        "tie_col": np.concatenate(cols) + offset,
-        "tie_weight": np.concatenate(vals),
+        "peer_share": peer * inv,
+        "turnover_weekly": turnover,
+        "commitment": commitment,
+        "tie_row": rows + offset,
+        "tie_col": cols + offset,
+        "tie_weight": vals * inv[rows],
         "frontline": fronts + offset,
         "size": n,
         "groups": top + 1 + n_exec + n_mgr,
     }
 
 
-def build_organization(firms: list[Firm], rng: np.random.Generator) -> Organization:
-    """Build every firm's org network and its row-stochastic influence (ODD.md §5, §7.4)."""
+def build_organization(
+    firms: list[Firm], params: FirmParameters, rng: np.random.Generator
+) -> Staff:
+    """Build every firm's org network and its row-stochastic influence, and hire the founders
+    (ODD.md §5, §7.4)."""
     blocks, offset, group_offset = [], 0, 0
-    for firm in firms:
-        block = _firm_block(firm, offset, rng)
+    for index, firm in enumerate(firms):
+        block = _firm_block(firm, index, offset, params, rng)
         block["group"] = block["group"] + group_offset
         blocks.append(block)
         offset += block["size"]
@@ -259,36 +347,24 @@ def build_organization(firms: list[Firm], rng: np.random.Generator) -> Organizat
     def cat(key: str) -> np.ndarray:
         return np.concatenate([b[key] for b in blocks])
 
-    rows, cols, raw = cat("tie_row"), cat("tie_col"), cat("tie_weight")
-    row_sum = np.bincount(rows, weights=raw, minlength=offset) + cat("peer_total")
-    inv = np.divide(1.0, row_sum, out=np.zeros_like(row_sum), where=row_sum > 0)
-    ties = sp.csr_matrix((raw * inv[rows], (rows, cols)), shape=(offset, offset))
-    ties.eliminate_zeros()
-    anchor = cat("anchor")
-    return Organization(
-        firm=np.repeat(np.arange(len(firms)), [b["size"] for b in blocks]),
-        level=cat("level"),
-        division=cat("division"),
-        boss=cat("boss"),
-        champion=cat("champion"),
-        susceptibility=cat("susceptibility"),
-        anchor=anchor,
-        commitment=anchor.copy(),
-        skill=cat("skill"),
-        tenure_weeks=np.zeros(offset),
-        ties=ties,
-        group=cat("group"),
-        peer_share=cat("peer") * inv,
-        turnover_weekly=cat("turnover_weekly"),
-        frontline_of=[b["frontline"] for b in blocks],
+    ties = sp.csr_matrix(
+        (cat("tie_weight"), (cat("tie_row"), cat("tie_col"))), shape=(offset, offset)
     )
+    ties.eliminate_zeros()
+    seats = {var.name: cat(var.name).astype(var.dtype) for var in SEAT}
+    founders = Newcomers(np.arange(offset), seats["firm"], cat("commitment"), params)
+    occupants = {var.name: var.values(var.initial, founders, offset) for var in OCCUPANT}
+    return Staff(**seats, **occupants, ties=ties, frontline_of=[b["frontline"] for b in blocks])
 
 
 class StaffMember(mesa.Agent):
-    """A member of a firm's organization: a Mesa agent whose state lives in the arrays.
+    """A Mesa agent that is a read-only view of one seat of an organization.
 
-    ``model.agents_by_type[StaffMember]`` gives the usual Mesa view (select, groupby, ...)
-    while the weekly update runs on the arrays.
+    ``index`` is the seat (its member id in :class:`Staff`); every property reads the arrays as
+    they are now, and the weekly update runs on the arrays, never on agents. Turnover replaces
+    the seat's occupant, not the agent: after a hire the same agent shows the newcomer's
+    commitment and skill, and a tenure of 0. ``model.agents_by_type[StaffMember]`` gives the
+    usual Mesa view (select, groupby, ...), e.g. for drawing the organization.
     """
 
     def __init__(self, model: mesa.Model, index: int) -> None:
@@ -296,25 +372,36 @@ class StaffMember(mesa.Agent):
         self.index = index
 
     @property
-    def org(self) -> Organization:
+    def org(self) -> Staff:
+        """The arrays this agent views."""
         return self.model.organization
 
     @property
     def firm(self) -> str:
+        """Name of the seat's firm."""
         return self.model.scenario.firms[int(self.org.firm[self.index])].name
 
     @property
     def level(self) -> Level:
+        """The seat's level."""
         return Level(int(self.org.level[self.index]))
 
     @property
+    def is_champion(self) -> bool:
+        """Whether the seat is a champion's."""
+        return bool(self.org.champion[self.index])
+
+    @property
     def commitment(self) -> float:
+        """The occupant's customer-first commitment now."""
         return float(self.org.commitment[self.index])
 
     @property
     def skill(self) -> float:
+        """The occupant's skill."""
         return float(self.org.skill[self.index])
 
     @property
-    def is_champion(self) -> bool:
-        return bool(self.org.champion[self.index])
+    def tenure_weeks(self) -> int:
+        """Weeks since the occupant was hired (or the organization founded)."""
+        return int(self.org.tenure_weeks[self.index])

@@ -17,8 +17,9 @@ OUT/
   figures/                PNG and SVG
 ```
 
-Analysis reads these files; it never re-runs the model. ``cxsim.store`` owns the folder;
-this module assembles its tables and computes their statistics.
+Analysis reads these files; it never re-runs the model. ``cxsim.store`` owns the folder,
+``cxsim.stats`` computes the statistics, ``cxsim.figures`` decides the figures and derived tables;
+this module assembles the consolidated tables and the metadata.
 """
 
 from __future__ import annotations
@@ -31,19 +32,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .runner import METRICS, RunSpec
+from .stats import difference_table, summary_table
 from .store import ResultStore, StoreError
 
-__all__ = [
-    "StoreError",
-    "assemble",
-    "difference_table",
-    "summary_table",
-]
+__all__ = ["StoreError", "assemble"]
 
 
 def assemble(
@@ -65,10 +60,10 @@ def assemble(
         elif store.owns(path):
             path.unlink(missing_ok=True)  # an earlier job's table must not pass for this one's
     points = sorted({k for s in store.plan for k in s.point})
-    summary = summary_table(metrics, points)
+    summary = summary_table(metrics, points, METRICS)
     if compare and not metrics.empty:
         summary = summary.merge(
-            difference_table(metrics, points),
+            difference_table(metrics, points, METRICS),
             on=["scenario", *points, "firm_position", "metric"],
             how="left",
         )
@@ -91,71 +86,6 @@ def assemble(
         "spells": spells,
         "summary": summary,
     }
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t confidence interval of independent replicate values."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    n = values.size
-    if n == 0:
-        return (np.nan, np.nan, np.nan)
-    mean = float(values.mean())
-    if n == 1:
-        return (mean, mean, mean)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
-    return (mean, mean - half, mean + half)
-
-
-def summary_table(metrics: pd.DataFrame, points: list[str]) -> pd.DataFrame:
-    """Per scenario, point and firm: each end-of-run metric's mean and 95% CI over replicates."""
-    if metrics.empty:
-        return pd.DataFrame()
-    rows = []
-    keys = ["scenario", *points, "firm_position", "firm"]
-    for key, group in metrics.groupby(keys, sort=False, dropna=False):
-        for metric in METRICS:
-            mean, lo, hi = t_interval(group[metric].to_numpy())
-            row = dict(zip(keys, key, strict=True))
-            row.update(
-                {
-                    "metric": metric,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n": int(group[metric].notna().sum()),
-                }
-            )
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def difference_table(metrics: pd.DataFrame, points: list[str]) -> pd.DataFrame:
-    """Difference of each scenario's firm to the first scenario's firm in the same position.
-
-    Replicate r of every scenario shares its seed, so differences are paired by replicate.
-    """
-    first = metrics["scenario"].iloc[0]
-    base = metrics[metrics["scenario"] == first].set_index(["replicate", "firm_position", *points])
-    rows = []
-    for (scenario, *rest), group in metrics.groupby(
-        ["scenario", *points, "firm_position"], sort=False, dropna=False
-    ):
-        g = group.set_index(["replicate", "firm_position", *points])
-        joined = g[METRICS].merge(
-            base[METRICS], left_index=True, right_index=True, suffixes=("", "_base")
-        )
-        for metric in METRICS:
-            diff = (joined[metric] - joined[f"{metric}_base"]).to_numpy()
-            mean, lo, hi = t_interval(diff)
-            row = {"scenario": scenario}
-            row.update(dict(zip([*points, "firm_position"], rest, strict=True)))
-            row.update({"metric": metric, "diff_mean": mean, "diff_ci_low": lo, "diff_ci_high": hi})
-            rows.append(row)
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- metadata

@@ -7,7 +7,7 @@ passes arrays in and gets arrays back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +19,7 @@ __all__ = [
     "churn_hazard",
     "churn_intensity",
     "complaint_probability",
+    "damped_churn_intensity",
     "disconfirmation_satisfaction",
     "expectation_target",
     "fj_equilibrium",
@@ -35,11 +36,15 @@ __all__ = [
     "problem_probability",
     "recovery_capability",
     "recovery_probability",
+    "satisfaction_hazard",
     "visible_quality",
     "word_of_mouth",
 ]
 
 Array = NDArray[np.float64]
+
+#: the paths of a problem through the complaint funnel, by the names of their outcome levels
+OUTCOME_PATHS = ("resolved_quickly", "resolved", "not_resolved", "did_not_complain")
 
 
 # --------------------------------------------------------------------------- time
@@ -70,7 +75,7 @@ def fj_step(
     equilibrium. Members with ``lam = 0`` are stubborn anchors (they hold ``x0``).
 
     ``w`` is the matrix W, or a function returning ``W @ x`` (so W need not be built: an
-    organization's peer ties are applied in factored form, ``Organization.influence``).
+    organization's peer ties are applied in factored form, ``Staff.influence``).
 
     References: Friedkin & Johnsen (1990, 2011) Social Influence Network Theory.
     """
@@ -178,22 +183,30 @@ def problem_outcome(
     complained: ArrayLike,
     resolved: ArrayLike,
     quick: ArrayLike,
-    minor_levels: tuple[float, float, float, float],
-    major_levels: tuple[float, float, float, float],
+    minor_levels: Mapping[str, float],
+    major_levels: Mapping[str, float],
     cap: ArrayLike | float = 1.0,
 ) -> Array:
     """Repurchase intention after a problem, by its path through the funnel (TARP).
 
-    Levels are ``(resolved_quickly, resolved, not_resolved, did_not_complain)``. ``cap`` limits
-    the resolved outcomes: a second failure removes the recovery paradox (Maxham & Netemeyer
-    2002), so the model passes the no-problem level as cap for customers already recovered once.
+    Levels map each of ``OUTCOME_PATHS`` (``resolved_quickly``, ``resolved``, ``not_resolved``,
+    ``did_not_complain``) to a level. ``cap`` limits the resolved outcomes: a second failure
+    removes the recovery paradox (Maxham & Netemeyer 2002), so the model passes the no-problem
+    level as cap for customers already recovered once.
     """
     major = np.asarray(major, dtype=bool)
     complained = np.asarray(complained, dtype=bool)
     resolved = np.asarray(resolved, dtype=bool) & complained
     quick = np.asarray(quick, dtype=bool) & resolved
-    path = np.where(~complained, 3, np.where(quick, 0, np.where(resolved, 1, 2)))
-    table = np.array([minor_levels, major_levels], dtype=float)
+    at = {name: i for i, name in enumerate(OUTCOME_PATHS)}
+    path = np.select(
+        [~complained, quick, resolved],
+        [at["did_not_complain"], at["resolved_quickly"], at["resolved"]],
+        default=at["not_resolved"],
+    )
+    table = np.array(
+        [[levels[name] for name in OUTCOME_PATHS] for levels in (minor_levels, major_levels)]
+    )
     level = table[major.astype(int), path]
     return np.where(resolved, np.minimum(level, cap), level)
 
@@ -224,6 +237,29 @@ def word_of_mouth(
     return pos, neg
 
 
+def satisfaction_hazard(
+    satisfaction: ArrayLike, base_weekly: float, sensitivity: float, neutral: float
+) -> Array:
+    """The customer's own part of the churn intensity: ``h0 e^{κ(n − s)}``, ``h0 = −ln(1 − base)``.
+
+    It rises exponentially as satisfaction falls below neutral. It depends on the customer's
+    satisfaction only, so the model caches it per customer.
+    """
+    s = np.asarray(satisfaction, dtype=float)
+    h0 = -np.log1p(-base_weekly)
+    return h0 * np.exp(sensitivity * (neutral - s))
+
+
+def damped_churn_intensity(
+    hazard: ArrayLike, switching_cost: float, word_of_mouth_pull: ArrayLike = 0.0
+) -> Array:
+    """Weekly churn intensity ``λ = (1 − c)(h + m)`` from a customer's satisfaction hazard h
+    (:func:`satisfaction_hazard`): word of mouth m adds to it, switching cost c damps all of it."""
+    return (1.0 - switching_cost) * (
+        np.asarray(hazard, dtype=float) + np.asarray(word_of_mouth_pull)
+    )
+
+
 def churn_intensity(
     satisfaction: ArrayLike,
     base_weekly: float,
@@ -237,10 +273,8 @@ def churn_intensity(
     The intensity rises exponentially as satisfaction falls below neutral, word of mouth adds to
     it, and switching cost ``c`` damps all of it. The weekly probability is ``1 − e^{−λ}``.
     """
-    s = np.asarray(satisfaction, dtype=float)
-    h0 = -np.log1p(-base_weekly)
-    rate = h0 * np.exp(sensitivity * (neutral - s)) + np.asarray(word_of_mouth_pull)
-    return (1.0 - switching_cost) * rate
+    hazard = satisfaction_hazard(satisfaction, base_weekly, sensitivity, neutral)
+    return damped_churn_intensity(hazard, switching_cost, word_of_mouth_pull)
 
 
 def churn_hazard(

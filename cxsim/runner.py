@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import outputs
 from .model import CXModel
 from .scenario import Scenario, ScenarioError, apply_overrides
 
@@ -39,21 +40,8 @@ __all__ = [
     "scenario_labels",
 ]
 
-#: end-of-run metrics written to summary.csv (per run and firm)
-METRICS = [
-    "customers",
-    "market_share",
-    "retained",
-    "churn_rate",
-    "nps",
-    "satisfaction",
-    "culture_leaders",
-    "culture_managers",
-    "culture_frontline",
-    "visible_quality",
-    "invisible_quality",
-    "profit",
-]
+#: end-of-run metrics written to summary.csv (per run and firm; declared in ``cxsim.outputs``)
+METRICS = outputs.METRICS
 
 
 @dataclass(frozen=True)
@@ -192,20 +180,8 @@ def make_plan(
 
 
 def run_metrics(ts: pd.DataFrame, spells: pd.DataFrame, steps: int) -> pd.DataFrame:
-    """End-of-run metrics per firm: final stocks, last-year flows, and initial customers kept."""
-    final = ts[ts["step"] == ts["step"].max()].set_index("firm")
-    last_year = ts[ts["step"] > ts["step"].max() - 52].groupby("firm", sort=False)
-    first = spells[spells["start_step"] == 0]
-    kept = first["end_step"].isna().groupby(first["firm"], observed=True).mean()
-    out = pd.DataFrame(index=final.index)
-    out["customers"] = final["customers"]
-    out["market_share"] = final["market_share"]
-    out["retained"] = kept.reindex(final.index).astype(float)
-    out["churn_rate"] = last_year["churn_rate"].mean()
-    for col in ["nps", "satisfaction", "visible_quality", "invisible_quality", "profit"]:
-        out[col] = last_year[col].mean()
-    for col in ["culture_leaders", "culture_managers", "culture_frontline"]:
-        out[col] = final[col]
+    """End-of-run metrics per firm (``cxsim.outputs.END_METRICS``), with the firm's position."""
+    out = outputs.end_of_run(ts, spells)
     out.index.name = "firm"
     out = out.reset_index()
     out.insert(1, "firm_position", range(len(out)))

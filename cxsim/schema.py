@@ -4,6 +4,9 @@ One name per quantity everywhere: the YAML key is the schema field is the slider
 (the ODD parameter table is generated from these fields). pydantic v2 with ``extra="forbid"``,
 so a misspelled key is an error, and ``allow_inf_nan=False``, so every number is finite.
 Reading files and reporting errors is ``cxsim.scenario``'s job.
+
+(Over 350 lines on purpose: it is one declaration, every field with its bounds and description,
+and the ODD parameter table is generated from it.)
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ __all__ = [
     "StoreError",
     "plan_hash",
     "plan_record",
+    "temp_path",
 ]
 
 MARKER = ".cxsim-results"
@@ -86,8 +87,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _tmp_of(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp")
+def temp_path(path: Path) -> Path:
+    """The temporary sibling a file is written to before it is renamed into place.
+
+    Named after this process, so that a user's own ``.x.tmp`` file is never taken for
+    cxsim's (the manifest lists each temporary name before it is used).
+    """
+    return path.with_name(f".{path.name}.{os.getpid()}.cxsim-tmp")
 
 
 def _reason(exc: OSError) -> str:
@@ -134,7 +140,7 @@ class ResultStore:
         """
         path = Path(path)
         new = []
-        for p in (path, _tmp_of(path)):
+        for p in (path, temp_path(path)):
             rel = self._rel(p)
             if rel in self._owned:
                 continue
@@ -170,7 +176,7 @@ class ResultStore:
         what failed; files already written are kept.
         """
         self._claim_or_fail(path)
-        tmp = _tmp_of(path)
+        tmp = temp_path(path)
         try:
             write(tmp)
             os.replace(tmp, path)
@@ -319,7 +325,7 @@ class ResultStore:
         if path.exists() and MARKER not in self._owned:
             self._owned.add(MARKER)  # an older job's marker: cxsim's own by definition
         data = {"cxsim": __version__, "format": FORMAT, "plan_hash": self.hash}
-        tmp = _tmp_of(path)
+        tmp = temp_path(path)
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, path)
 
@@ -380,7 +386,7 @@ class ResultStore:
                 folder.rmdir()  # only if empty: a user's file keeps its folder
         self._owned = {rel for rel in self._owned if rel in keep}
         manifest = self.out / MANIFEST
-        tmp = _tmp_of(manifest)
+        tmp = temp_path(manifest)
         tmp.write_text("".join(f"{r}\n" for r in sorted(self._owned)), encoding="utf-8")
         os.replace(tmp, manifest)
 

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
@@ -46,3 +47,18 @@ def small() -> dict[str, Any]:
 @pytest.fixture
 def small_file(tmp_path: Path) -> Path:
     return write_yaml(tmp_path / "small.yaml", small_scenario())
+
+
+def make_spells(durations, events, replicate=0, scenario="s", firm="F", start=0) -> pd.DataFrame:
+    """A spells table as the runner writes it, from durations and churn events."""
+    n = len(durations)
+    return pd.DataFrame(
+        {
+            "scenario": scenario,
+            "firm": firm,
+            "replicate": replicate,
+            "duration": durations,
+            "event": events,
+            "start_step": [start] * n,
+        }
+    )

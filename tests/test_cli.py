@@ -51,7 +51,7 @@ def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
         assert (out / name).exists(), name
     figures = {p.name for p in (out / "figures").iterdir()}
     for name in [
-        "churn_rate",
+        "churn_rate_weekly",
         "culture_by_level",
         "quality_visible_invisible",
         "survival",
@@ -75,9 +75,9 @@ def test_compare_writes_the_whole_folder(tmp_path: Path, two_files) -> None:
     assert (base.diff_mean.fillna(0) == 0).all()
     spells = pd.read_parquet(out / "spells.parquet")
     assert {"duration", "event", "scenario", "firm", "replicate"} <= set(spells.columns)
-    from cxsim import plots
+    from cxsim import stats
 
-    kept = plots.retention_bands(spells, 15)
+    kept = stats.retention_bands(spells, 15)
     kept = kept[kept.week == 15].set_index(["scenario", "firm"])["mean"]
     retained = summary[summary.metric == "retained"].set_index(["scenario", "firm"])["mean"]
     pd.testing.assert_series_equal(kept.sort_index(), retained.sort_index(), check_names=False)

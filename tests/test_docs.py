@@ -55,6 +55,37 @@ def test_odd_names_every_reporter_column() -> None:
         assert f"{col}" in ODD, col
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "table"),
+    [
+        (docs.OUTPUTS_START, docs.OUTPUTS_END, docs.output_table),
+        (docs.METRICS_START, docs.METRICS_END, docs.metric_table),
+    ],
+)
+def test_odd_output_tables_match_the_declaration(start: str, end: str, table) -> None:
+    assert _between(ODD, start, end).strip() == table(), "run `python -m cxsim.docs`"
+
+
+def test_output_table_has_a_row_per_column_in_order() -> None:
+    rows = docs.output_table().splitlines()[2:]
+    assert [re.match(r"\| `(\w+)` \|", row).group(1) for row in rows] == cxsim.COLUMNS
+    metrics = docs.metric_table().splitlines()[2:]
+    assert [re.match(r"\| `(\w+)` \|", row).group(1) for row in metrics] == cxsim.outputs.METRICS
+
+
+def test_update_odd_rewrites_every_generated_table(tmp_path: Path) -> None:
+    stale = ODD.replace(docs.output_table(), "| stale |").replace(docs.metric_table(), "")
+    stale = stale.replace(docs.parameter_table(), "")
+    path = tmp_path / "ODD.md"
+    path.write_text(stale, encoding="utf-8")
+    assert docs.update_odd(path)
+    assert path.read_text(encoding="utf-8") == ODD
+    assert not docs.update_odd(path)
+    path.write_text(ODD.replace(docs.METRICS_END, ""), encoding="utf-8")
+    with pytest.raises(ValueError, match="metrics:end"):
+        docs.update_odd(path)
+
+
 def test_odd_names_every_rule() -> None:
     from cxsim import rules
 
@@ -156,8 +187,8 @@ def test_readme_states_the_limits_and_options_in_force() -> None:
     from typer.testing import CliRunner
 
     from cxsim import limits
+    from cxsim.bounded_yaml import BYTES_ENV, _Limits
     from cxsim.cli import app
-    from cxsim.scenario import BYTES_ENV, _Limits
 
     section = README[README.index("### The output folder") :]
     assert f"{limits.DEFAULT_MAX_RUNS:,} runs (`--max-runs`)" in section

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner, Result
 
 import cxsim.cli as cli
-from cxsim.figures import draw_figures
+from cxsim import job
+from cxsim.figures import Saved, derived, draw_figures
 from cxsim.results import StoreError
 
 from .conftest import small_scenario, write_yaml
@@ -29,15 +30,15 @@ from .conftest import small_scenario, write_yaml
 RUNNER = CliRunner()
 #: the figures over time of a run or comparison
 TIME = [
-    "churn_rate",
     "customers",
+    "churn_rate_weekly",
     "market_share",
-    "nps",
     "satisfaction",
+    "nps",
     "culture_by_level",
     "quality_visible_invisible",
 ]
-SWEEP = ["retained", "market_share", "churn_rate", "culture_frontline"]
+SWEEP = ["retained", "churn_rate_weekly", "market_share", "commitment_frontline"]
 #: market settings under which nobody ever leaves
 NO_CHURN = {"base_churn_per_month": 0.0, "word_of_mouth_effect": 0.0}
 SURVIVAL_SKIPPED = "figure survival skipped: no churn events in any replicate"
@@ -70,7 +71,7 @@ def build(
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
         if not draw:
-            mp.setattr(cli, "draw_figures", lambda *a, **k: [])
+            mp.setattr(job, "draw_figures", lambda *a, **k: [])
         result = cxsim(command, *files, "--workers", "1", "--seed", "42", "--out", out, *args)
     assert result.exit_code == 0, result.output
     return out
@@ -292,12 +293,68 @@ def test_sweep_whose_focal_firm_has_no_customers_skips_its_heatmap(tmp_path: Pat
     ]
 
 
+# --------------------------------------------------------------------------- what a folder gets
+
+
+def _saved(**tables: Any) -> Saved:
+    """A folder's saved tables by hand: only their presence and a few values matter here."""
+    defaults = {"timeseries": None, "spells": None, "metrics": None, "varied": []}
+    defaults.update(tables)
+    return Saved(Path("out"), steps=4, firms=None, **defaults)
+
+
+def _applying(saved: Saved) -> list[str]:
+    return [item.name for item in derived(saved) if item.applies]
+
+
+def test_each_derived_file_is_declared_once_with_its_condition() -> None:
+    ts = pd.DataFrame({"scenario": ["a"], "firm": ["F"]})
+    one = pd.DataFrame({"scenario": ["a", "a"], "firm": ["F", "G"]})
+    two = pd.DataFrame({"scenario": ["a", "b"], "firm": ["F", "F"]})
+    metrics = pd.DataFrame({"scenario": ["a"], "firm": ["F"], "p": [1], "q": [2]})
+    every = derived(_saved(timeseries=ts, spells=two, metrics=metrics, varied=["p", "q"]))
+    names = [item.name for item in every]
+    assert len(names) == len(set(names))
+    tables = [item for item in every if item.draw is None]
+    assert [t.name for t in tables] == ["survival_tests.csv"]
+    assert tables[0].note is not None
+    assert _applying(_saved(timeseries=ts)) == [*TIME[:5], "culture_by_level", TIME[-1]]
+    assert _applying(_saved(spells=one)) == ["survival", "retained"]
+    assert _applying(_saved(spells=two)) == ["survival", "retained", "survival_tests.csv"]
+    swept = _applying(_saved(metrics=metrics, varied=["p"]))
+    assert swept == [f"sweep_{m}_vs_p" for m in SWEEP]
+    swept = _applying(_saved(metrics=metrics, varied=["p", "q"]))
+    assert swept[-1] == "sweep_heatmap_retained"
+    assert len(swept) == 2 * len(SWEEP) + 1
+    assert _applying(_saved()) == []
+
+
+def test_draw_figures_writes_what_is_declared(compare_empty_firm: Path, tmp_path: Path) -> None:
+    out = copy(compare_empty_firm, tmp_path)
+    (out / "survival_tests.csv").unlink(missing_ok=True)
+    written = {p.relative_to(out).as_posix() for p in draw_figures(out, warn=lambda m: None)}
+    saved = Saved(
+        out,
+        pd.read_parquet(out / "timeseries.parquet"),
+        pd.read_parquet(out / "spells.parquet"),
+        None,
+        [],
+        steps=8,
+        firms=None,
+    )
+    declared = set()
+    for item in derived(saved):
+        if item.applies:
+            declared |= figs(item.name) if item.draw else {item.name}
+    assert written == declared
+
+
 # --------------------------------------------------------------------------- what it may write
 
 
 def test_can_write_false_leaves_a_users_file_byte_identical(one_firm_no_churn, tmp_path) -> None:
     out = copy(one_firm_no_churn[0], tmp_path)
-    mine = out / "figures" / "churn_rate.png"
+    mine = out / "figures" / "churn_rate_weekly.png"
     mine.parent.mkdir()
     mine.write_bytes(b"the user's own figure")
     asked: list[Path] = []
@@ -309,9 +366,11 @@ def test_can_write_false_leaves_a_users_file_byte_identical(one_firm_no_churn, t
     warnings: list[str] = []
     written = draw_figures(out, warn=warnings.append, can_write=can_write)
     assert mine.read_bytes() == b"the user's own figure"
-    assert warnings == ["figures/churn_rate.png: exists and was not written by cxsim; left alone"]
+    assert warnings == [
+        "figures/churn_rate_weekly.png: exists and was not written by cxsim; left alone"
+    ]
     assert mine not in written
-    assert out / "figures" / "churn_rate.svg" in written
+    assert out / "figures" / "churn_rate_weekly.svg" in written
     assert set(asked) == {*written, mine}
 
 
@@ -343,7 +402,7 @@ def test_a_failed_write_keeps_the_old_figure_and_leaves_no_temp_file(
     one_firm_no_churn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException
 ) -> None:
     out = copy(one_firm_no_churn[0], tmp_path)
-    old = out / "figures" / "churn_rate.png"  # the first figure drawn
+    old = out / "figures" / f"{TIME[0]}.png"  # the first figure drawn
     old.parent.mkdir()
     old.write_bytes(b"the previous drawing")
     monkeypatch.setattr(Figure, "savefig", _failing_savefig(exc))
@@ -355,7 +414,7 @@ def test_a_failed_write_keeps_the_old_figure_and_leaves_no_temp_file(
         with pytest.raises(KeyboardInterrupt):
             draw_figures(out, warn=lambda m: None)
     assert old.read_bytes() == b"the previous drawing"
-    assert [p.name for p in old.parent.iterdir()] == ["churn_rate.png"]
+    assert [p.name for p in old.parent.iterdir()] == [old.name]
 
 
 # --------------------------------------------------------------------------- corrupt folders

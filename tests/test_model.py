@@ -11,7 +11,8 @@ import pytest
 
 import cxsim
 from cxsim import Level, StaffMember
-from cxsim.organization import Organization, build_organization
+from cxsim.firm import FirmParameters
+from cxsim.organization import Staff, build_organization
 
 from .conftest import SMALL_ORG, small_scenario
 
@@ -19,7 +20,7 @@ STEPS = 30
 CUSTOMERS = 3000
 
 
-def _rich() -> dict[str, Any]:
+def rich_scenario() -> dict[str, Any]:
     """Two firms using every mechanism: CCO, champions, all programs, a brand promise, eras, a
     copier; expectations drift up fast so the clipping at 1 is exercised."""
     data = small_scenario(customers=CUSTOMERS)
@@ -64,7 +65,7 @@ def _three_firms() -> dict[str, Any]:
     return data
 
 
-SCENARIOS = {"rich": _rich, "three-firms": _three_firms}
+SCENARIOS = {"rich": rich_scenario, "three-firms": _three_firms}
 
 
 class Run:
@@ -140,7 +141,7 @@ def test_customers_are_conserved_every_step(run: Run) -> None:
         g = ts[ts.firm == name].sort_values("step")
         before = np.r_[initial[f], g.customers.to_numpy()[:-1]]
         assert (g.customers.to_numpy() == before + g.acquired - g.churned).all(), name
-        np.testing.assert_allclose(g.churn_rate, g.churned / before)
+        np.testing.assert_allclose(g.churn_rate_weekly, g.churned / before)
 
 
 def test_bounds_every_step(run: Run) -> None:
@@ -148,17 +149,17 @@ def test_bounds_every_step(run: Run) -> None:
     unit = [
         "satisfaction",
         "expectation",
-        "culture_leaders",
-        "culture_managers",
-        "culture_frontline",
-        "empowerment",
+        "commitment_leaders",
+        "commitment_managers",
+        "commitment_frontline",
+        "empowerment_frontline",
         "quality",
         "visible_quality",
         "invisible_quality",
         "design",
         "skill",
         "market_share",
-        "churn_rate",
+        "churn_rate_weekly",
     ]
     assert ts[unit].ge(0).all().all()
     assert ts[unit].le(1).all().all()
@@ -231,7 +232,7 @@ def test_finance_identities(run: Run) -> None:
 
 
 def test_same_seed_same_history_other_seed_differs() -> None:
-    data = _rich()
+    data = rich_scenario()
     data["steps"] = 12
     a = cxsim.CXModel(data, rng=3).run()
     b = cxsim.CXModel(data, rng=3).run()
@@ -297,7 +298,7 @@ def test_agent_views_match_the_reporters(run: Run) -> None:
     for name in model.firm_names:
         front = agents.select(lambda a, n=name: a.level == Level.FRONTLINE and a.firm == n)
         assert np.mean([a.commitment for a in front]) == pytest.approx(
-            last.loc[name, "culture_frontline"]
+            last.loc[name, "commitment_frontline"]
         )
         assert np.mean([a.skill for a in front]) == pytest.approx(last.loc[name, "skill"])
 
@@ -415,7 +416,7 @@ def test_unfunded_champions_still_pull_a_little() -> None:
     assert nothing < one < two
 
 
-def _org_of(firms: list[dict[str, Any]], seed: int = 2) -> Organization:
+def _org_of(firms: list[dict[str, Any]], seed: int = 2) -> Staff:
     """The organization of a small market of these firms (name, organization, cco, champions)."""
     data = {"steps": 1, "market": {"customers": 50}, "firms": firms}
     return cxsim.CXModel(data, rng=seed).organization
@@ -561,12 +562,13 @@ def test_champion_ties_reach_everyone_outside_the_division_and_nobody_inside() -
 def _build_bytes_per_member(executives: int, span: int, team: int) -> float:
     """Peak memory traced while building the organizations of two such firms, per member."""
     org = {"executives": executives, "span_of_control": span, "team_size": team}
-    firms = cxsim.load_scenario(
+    scenario = cxsim.load_scenario(
         {"firms": [{"name": n, "organization": org, "cco": _CCO} for n in "AB"]}
-    ).firms
+    )
+    params = FirmParameters.of(scenario)
     tracemalloc.start()
     try:
-        size = build_organization(firms, np.random.default_rng(1)).size
+        size = build_organization(scenario.firms, params, np.random.default_rng(1)).size
         return tracemalloc.get_traced_memory()[1] / size
     finally:
         tracemalloc.stop()
@@ -731,7 +733,7 @@ def test_firms_copying_one_another_the_same_week_run_both_and_keep_their_own_aim
 
 def test_copier_does_not_see_its_rivals_culture() -> None:
     def copier_programs(ceo_commitment: float) -> np.ndarray:
-        data = _rich()
+        data = rich_scenario()
         data["steps"] = 15
         data["firms"][0]["leadership"] = {"ceo_commitment": ceo_commitment}
         return cxsim.CXModel(data, rng=5).run().strategies.intensity_history[:, 1]
@@ -758,23 +760,3 @@ def test_three_firm_churners_go_to_both_rivals() -> None:
     for name in ("A", "B", "C"):
         assert moves.loc[name, name] == 0
         assert (moves.loc[name].drop(name) > 0).all(), moves
-
-
-# --------------------------------------------------------------------------- caches
-
-
-def test_cached_answers_and_churn_terms_match_a_full_recount(run: Run) -> None:
-    model = run.model
-    c = model.customers
-    np.testing.assert_array_equal(model._answers, model._answer_histogram(c.firm, c.satisfaction))
-    np.testing.assert_array_equal(model._churn_term, model._satisfaction_hazard(c.satisfaction))
-    m = model.scenario.market
-    full = cxsim.rules.churn_intensity(
-        c.satisfaction,
-        model._base_churn,
-        m.churn_sensitivity,
-        m.satisfaction_neutral,
-        m.switching_cost,
-        0.0,
-    )
-    np.testing.assert_allclose((1 - m.switching_cost) * model._churn_term, full, rtol=1e-15)

@@ -157,8 +157,8 @@ def test_real_hierarchy_attenuates_as_lambda_to_the_level(lam: float) -> None:
         np.testing.assert_allclose(org.commitment[org.level == level], lam**k, atol=1e-9)
     ts = model.timeseries()
     last = ts[ts.step == ts.step.max()]
-    np.testing.assert_allclose(last.culture_frontline, lam**3, atol=1e-9)
-    np.testing.assert_allclose(last.culture_managers, lam**2, atol=1e-9)
+    np.testing.assert_allclose(last.commitment_frontline, lam**3, atol=1e-9)
+    np.testing.assert_allclose(last.commitment_managers, lam**2, atol=1e-9)
 
 
 def test_real_hierarchy_with_a_lambda_per_level_multiplies_them() -> None:

@@ -27,7 +27,7 @@ def _metrics(name: str, **overrides) -> dict[str, np.ndarray]:
         metric: np.array(
             [[r.loc[r.firm_position == p, metric].item() for p in (0, 1)] for r in rows]
         )
-        for metric in ["retained", "culture_frontline", "visible_quality", "market_share"]
+        for metric in ["retained", "commitment_frontline", "visible_quality", "market_share"]
     }
 
 
@@ -35,7 +35,7 @@ def test_p1_ceo_led_retains_more_and_a_backed_cco_closes_the_gap() -> None:
     cco, ceo, backed = _metrics("cco_only"), _metrics("ceo_led"), _metrics("cco_backed")
     gap = ceo["retained"][:, 0] - cco["retained"][:, 0]  # paired by replicate seed
     assert (gap > 0).all()
-    assert (ceo["culture_frontline"][:, 0] > cco["culture_frontline"][:, 0] + 0.1).all()
+    assert (ceo["commitment_frontline"][:, 0] > cco["commitment_frontline"][:, 0] + 0.1).all()
     closed = backed["retained"][:, 0] - cco["retained"][:, 0]
     assert closed.mean() > 0.8 * gap.mean()
 

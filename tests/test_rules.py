@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from cxsim import rules
+from cxsim.schema import OutcomeLevels
 
 RNG_SEED = 20240601
 
@@ -77,7 +78,7 @@ def test_fj_step_sparse_equals_dense() -> None:
 
 
 def test_fj_step_takes_w_as_a_function_applying_it() -> None:
-    # an organization passes W as its factored operator x -> W x (Organization.influence)
+    # an organization passes W as its factored operator x -> W x (Staff.influence)
     rng = np.random.default_rng(RNG_SEED)
     w = _row_stochastic(8, 1)
     x, x0, lam = rng.random(8), rng.random(8), rng.random(8)
@@ -264,8 +265,24 @@ def test_recovery_probability_interpolates_base_to_best() -> None:
     )
 
 
-MINOR = (0.95, 0.70, 0.46, 0.37)
-MAJOR = (0.82, 0.54, 0.19, 0.09)
+MINOR = dict(zip(rules.OUTCOME_PATHS, (0.95, 0.70, 0.46, 0.37), strict=True))
+MAJOR = dict(zip(rules.OUTCOME_PATHS, (0.82, 0.54, 0.19, 0.09), strict=True))
+
+
+def test_outcome_paths_are_the_schemas_outcome_levels() -> None:
+    # the model passes ``market.outcome_minor.model_dump()``: a level is found by its name
+    assert set(rules.OUTCOME_PATHS) == set(OutcomeLevels.model_fields)
+
+
+def test_problem_outcome_reads_levels_by_name_not_position() -> None:
+    shuffled = {name: MINOR[name] for name in reversed(rules.OUTCOME_PATHS)}
+    args = ([False] * 4, [True, True, True, False], [True, True, False, False])
+    quick = [True, False, False, False]
+    out = rules.problem_outcome(*args, quick, shuffled, MAJOR)
+    np.testing.assert_allclose(out, [0.95, 0.70, 0.46, 0.37])
+    missing = {name: level for name, level in MINOR.items() if name != "did_not_complain"}
+    with pytest.raises(KeyError, match="did_not_complain"):
+        rules.problem_outcome(*args, quick, missing, MAJOR)
 
 
 def test_problem_outcome_table() -> None:
@@ -281,10 +298,10 @@ def test_problem_outcome_table() -> None:
 def test_problem_outcome_scalars(major: bool) -> None:
     levels = MAJOR if major else MINOR
     paths = [
-        ((True, True, True), levels[0]),
-        ((True, True, False), levels[1]),
-        ((True, False, False), levels[2]),
-        ((False, False, False), levels[3]),
+        ((True, True, True), levels["resolved_quickly"]),
+        ((True, True, False), levels["resolved"]),
+        ((True, False, False), levels["not_resolved"]),
+        ((False, False, False), levels["did_not_complain"]),
     ]
     for (complained, resolved, quick), level in paths:
         out = rules.problem_outcome(major, complained, resolved, quick, MINOR, MAJOR)
@@ -308,7 +325,8 @@ def test_quick_needs_resolved() -> None:
 def test_a_recovered_complainer_beats_a_silent_one() -> None:
     # the recovery paradox in the TARP table: resolved > did not complain, for both severities
     for levels in (MINOR, MAJOR):
-        assert levels[0] > levels[1] > levels[2] > levels[3]
+        quickly, resolved, unresolved, silent = (levels[name] for name in rules.OUTCOME_PATHS)
+        assert quickly > resolved > unresolved > silent
 
 
 def test_second_failure_removes_the_recovery_paradox() -> None:
@@ -409,6 +427,23 @@ def test_switching_cost_damps_the_hazard(satisfaction: float) -> None:
     lam0 = rules.churn_intensity(satisfaction, 0.01, 5.0, 0.8, 0.0, 0.05)
     lam = rules.churn_intensity(satisfaction, 0.01, 5.0, 0.8, 0.4, 0.05)
     assert lam == pytest.approx(0.6 * lam0)
+
+
+def test_satisfaction_hazard_is_the_undamped_intensity_without_word_of_mouth() -> None:
+    s = np.array([0.0, 0.5, 0.8, 1.0])
+    h = rules.satisfaction_hazard(s, 0.01, 5.0, 0.8)
+    np.testing.assert_allclose(h, -math.log(0.99) * np.exp(5.0 * (0.8 - s)), rtol=1e-15)
+    np.testing.assert_array_equal(h, rules.churn_intensity(s, 0.01, 5.0, 0.8, 0.0))
+    assert rules.satisfaction_hazard(0.8, 0.01, 5.0, 0.8) == pytest.approx(-math.log(0.99))
+
+
+def test_damped_churn_intensity_composes_to_churn_intensity() -> None:
+    s, pull = np.array([0.2, 0.6, 0.9]), np.array([0.0, 0.03, 0.1])
+    h = rules.satisfaction_hazard(s, 0.02, 4.0, 0.8)
+    lam = rules.damped_churn_intensity(h, 0.3, pull)
+    np.testing.assert_allclose(lam, 0.7 * (h + pull), rtol=1e-15)
+    np.testing.assert_array_equal(lam, rules.churn_intensity(s, 0.02, 4.0, 0.8, 0.3, pull))
+    assert rules.damped_churn_intensity(0.5, 1.0, 0.2) == 0.0  # prohibitive switching cost
 
 
 def test_churn_intensity_formula_and_word_of_mouth() -> None:

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.results import summary_table, t_interval
 from cxsim.runner import grid, make_plan, parse_vary, run_one, run_plan
 from cxsim.store import ResultStore, StoreError
 
@@ -121,19 +120,6 @@ def test_store_resume_requires_the_same_plan(tmp_path: Path) -> None:
         ResultStore(tmp_path, make_plan([tiny()], 3, 1)) as store,
     ):
         store.open(resume=True)
-
-
-def test_t_interval_and_summary() -> None:
-    mean, _lo, hi = t_interval(np.array([1.0, 2.0, 3.0]))
-    assert mean == 2.0
-    assert hi - mean == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
-    assert t_interval(np.array([5.0])) == (5.0, 5.0, 5.0)
-    plan = make_plan([tiny()], replicates=3, root_seed=2)
-    metrics = pd.concat([run_one(p).metrics for p in plan])
-    table = summary_table(metrics, [])
-    row = table[(table.firm == "A") & (table.metric == "retained")].iloc[0]
-    assert row["n"] == 3
-    assert row["ci_low"] <= row["mean"] <= row["ci_high"]
 
 
 def _die_on_replicate_1(spec):

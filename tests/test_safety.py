@@ -119,6 +119,8 @@ def test_replacing_results_keeps_the_users_own_files(tmp_path: Path, scenario_fi
         "runs/s0-p0-r0/remark.txt": b"odd replicate",
         "figures/annotated.png": b"mine",
         "figures/sweep_retained_vs_x.png": b"a name cxsim could use",
+        "runs/s0-p0-r0/.metrics.parquet.tmp": b"a temporary-looking file of mine",
+        "figures/.churn_rate.png.tmp": b"another",
     }
     for name, content in mine.items():
         (out / name).write_bytes(content)
@@ -368,7 +370,7 @@ def test_a_full_disk_is_one_line_leaves_no_temp_file_and_keeps_finished_runs(
     assert "No space left on device" in line
     assert "--resume" in line
     assert "1 of 3 runs are saved" in line
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob("*tmp"))
     monkeypatch.undo()
     res = run(scenario_file, out, "--resume", r=3)
     assert res.exit_code == 0, res.output
@@ -538,7 +540,7 @@ _NAMES = st.sampled_from(
         "metadata.json",
         "metrics.parquet",
         "status.json",
-        "churn_rate.png",
+        "churn_rate_weekly.png",
         "survival.svg",
         "survival_tests.csv",
         ".metrics.parquet.tmp",

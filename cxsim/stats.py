@@ -1,0 +1,285 @@
+"""Every statistic cxsim reports, DataFrame (or array) in, DataFrame (or tuple) out.
+
+The summary table, the paired differences, the bands drawn around every curve, Kaplan–Meier
+survival, retention of the initial customers and the log-rank tests between scenarios. Replicates
+are the unit of uncertainty throughout: each replicate gives one value (or one curve) and the
+95% interval is a t interval across replicates. Nothing here reads or writes a file or draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "BAND_COLUMNS",
+    "LOGRANK_COLUMNS",
+    "difference_table",
+    "logrank_tests",
+    "replicate_bands",
+    "retention_bands",
+    "summary_table",
+    "survival_bands",
+    "t_interval",
+]
+
+#: the columns :func:`replicate_bands` adds to its group keys
+BAND_COLUMNS = ["mean", "std", "count", "low", "high"]
+
+LOGRANK_COLUMNS = [
+    "scenario",
+    "versus",
+    "firm_position",
+    "firm",
+    "versus_firm",
+    "statistic",
+    "p_value",
+    "note",
+]
+
+
+# --------------------------------------------------------------------------- t intervals
+
+
+def _describe(values: np.ndarray) -> tuple[float, float, int]:
+    """Mean, sample standard deviation and count of the values that are not NaN (the standard
+    deviation is NaN for fewer than two values, the mean for none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = int(values.size)
+    if n == 0:
+        return np.nan, np.nan, 0
+    return float(values.mean()), float(values.std(ddof=1)) if n > 1 else np.nan, n
+
+
+def _half_width(std: np.ndarray, count: np.ndarray, level: float) -> np.ndarray:
+    """Half-width of the two-sided t interval of a mean; 0 where there is one value or none
+    (no spread to estimate: the interval is the mean itself)."""
+    std, count = np.asarray(std, dtype=float), np.asarray(count)
+    several = count > 1
+    half = np.zeros(count.shape)
+    n = count[several]
+    half[several] = stats.t.ppf(0.5 + level / 2, n - 1) * std[several] / np.sqrt(n)
+    return half
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided t confidence interval of independent replicate values.
+
+    NaN values are left out; one value gives (mean, mean, mean), none gives NaN throughout.
+    """
+    mean, std, n = _describe(values)
+    half = float(_half_width(np.array([std]), np.array([n]), level)[0])
+    return (mean, mean - half, mean + half)
+
+
+def replicate_bands(
+    df: pd.DataFrame, by: list[str], value: str, level: float = 0.95
+) -> pd.DataFrame:
+    """Per ``by`` group, the mean of ``value`` across its rows (replicates) with the t interval
+    of :func:`t_interval`, as columns ``mean, std, count, low, high``.
+
+    The same computation as :func:`t_interval`, group by group, so a band drawn in a figure and
+    an interval in ``summary.csv`` agree. Groups keep their order of first appearance; groups
+    keyed by a missing value (a sweep point set to null) are kept.
+    """
+    if df.empty:
+        return pd.DataFrame(columns=[*by, *BAND_COLUMNS])
+    codes = df.groupby(by, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    keys = df.loc[~pd.Series(codes).duplicated().to_numpy(), by].reset_index(drop=True)
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=len(keys))
+    chunks = np.split(df[value].to_numpy(dtype=float)[order], np.cumsum(sizes)[:-1])
+    described = [_describe(chunk) for chunk in chunks]
+    mean = np.array([d[0] for d in described], dtype=float)
+    std = np.array([d[1] for d in described], dtype=float)
+    count = np.array([d[2] for d in described], dtype=int)
+    half = _half_width(std, count, level)
+    return keys.assign(mean=mean, std=std, count=count, low=mean - half, high=mean + half)
+
+
+# --------------------------------------------------------------------------- end-of-run tables
+
+
+def summary_table(metrics: pd.DataFrame, points: list[str], columns: list[str]) -> pd.DataFrame:
+    """Per scenario, point and firm: each metric in ``columns``, its mean and 95% CI over
+    replicates, and how many replicates defined it (``n``)."""
+    if metrics.empty:
+        return pd.DataFrame()
+    rows = []
+    keys = ["scenario", *points, "firm_position", "firm"]
+    for key, group in metrics.groupby(keys, sort=False, dropna=False):
+        for metric in columns:
+            mean, lo, hi = t_interval(group[metric].to_numpy())
+            row = dict(zip(keys, key, strict=True))
+            row.update(
+                {
+                    "metric": metric,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n": int(group[metric].notna().sum()),
+                }
+            )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def difference_table(metrics: pd.DataFrame, points: list[str], columns: list[str]) -> pd.DataFrame:
+    """Difference of each scenario's firm to the first scenario's firm in the same position,
+    for each metric in ``columns``, with its 95% CI.
+
+    Replicate r of every scenario shares its seed, so differences are paired by replicate.
+    """
+    first = metrics["scenario"].iloc[0]
+    base = metrics[metrics["scenario"] == first].set_index(["replicate", "firm_position", *points])
+    rows = []
+    for (scenario, *rest), group in metrics.groupby(
+        ["scenario", *points, "firm_position"], sort=False, dropna=False
+    ):
+        g = group.set_index(["replicate", "firm_position", *points])
+        joined = g[columns].merge(
+            base[columns], left_index=True, right_index=True, suffixes=("", "_base")
+        )
+        for metric in columns:
+            diff = (joined[metric] - joined[f"{metric}_base"]).to_numpy()
+            mean, lo, hi = t_interval(diff)
+            row = {"scenario": scenario}
+            row.update(dict(zip([*points, "firm_position"], rest, strict=True)))
+            row.update({"metric": metric, "diff_mean": mean, "diff_ci_low": lo, "diff_ci_high": hi})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def _per_replicate(
+    spells: pd.DataFrame,
+    steps: int,
+    value: str,
+    curve: Callable[[pd.DataFrame, np.ndarray], np.ndarray],
+    level: float,
+) -> pd.DataFrame:
+    """One curve per scenario, firm and replicate on the weekly grid 0..steps, banded across
+    replicates; ``curve(group, grid)`` gives a replicate's curve."""
+    grid = np.arange(0, steps + 1)
+    rows = [
+        pd.DataFrame(
+            {
+                "scenario": scenario,
+                "firm": firm,
+                "replicate": replicate,
+                "week": grid,
+                value: curve(g, grid),
+            }
+        )
+        for (scenario, firm, replicate), g in spells.groupby(
+            ["scenario", "firm", "replicate"], sort=False, observed=True
+        )
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["scenario", "firm", "week", *BAND_COLUMNS])
+    per_replicate = pd.concat(rows, ignore_index=True)
+    return replicate_bands(per_replicate, ["scenario", "firm", "week"], value, level)
+
+
+def _kaplan_meier(g: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+    """Kaplan–Meier survival of one replicate's spells at each week of ``grid``; 1 throughout
+    if nobody left (no event, no step down)."""
+    from statsmodels.duration.survfunc import SurvfuncRight  # see _logrank
+
+    events = g["event"].to_numpy(bool)
+    if not events.any():
+        return np.ones(len(grid))
+    sf = SurvfuncRight(g["duration"].to_numpy(float), events.astype(int))
+    idx = np.searchsorted(sf.surv_times, grid, side="right") - 1
+    return np.where(idx >= 0, sf.surv_prob[np.maximum(idx, 0)], 1.0)
+
+
+def survival_bands(spells: pd.DataFrame, steps: int, level: float = 0.95) -> pd.DataFrame:
+    """Kaplan–Meier survival per replicate (statsmodels ``SurvfuncRight``), banded across
+    replicates on a common weekly grid. Pooling all replicates' customers into one curve would
+    understate the uncertainty, so each replicate gives one curve and the band is across them.
+    """
+    return _per_replicate(spells, steps, "survival", _kaplan_meier, level)
+
+
+def retention_bands(spells: pd.DataFrame, steps: int, level: float = 0.95) -> pd.DataFrame:
+    """Share of each firm's initial customers (there at week 0) still there at each week, per
+    replicate, banded across replicates (the weekly path of ``retained`` in ``summary.csv``)."""
+
+    def kept(g: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+        left = np.sort(np.where(g["event"].to_numpy(bool), g["duration"].to_numpy(), steps + 1))
+        return 1.0 - np.searchsorted(left, grid, side="right") / len(left)
+
+    return _per_replicate(spells[spells["start_step"] == 0], steps, "retained", kept, level)
+
+
+def _logrank(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float, str]:
+    """Stratified log-rank statistic and p-value of two firms' spells, or NaN and the reason
+    the test is undefined."""
+    # statsmodels is imported where used: it takes about a second, and most commands that
+    # import this module (for the summary table) never need it
+    from statsmodels.duration.survfunc import survdiff
+
+    if a.empty or b.empty:
+        return np.nan, np.nan, "undefined: a firm had no customers"
+    both = pd.concat([a.assign(group=0), b.assign(group=1)], ignore_index=True)
+    events = both["event"].to_numpy(bool)
+    if not events.any():
+        return np.nan, np.nan, "undefined: no churn events"
+    try:
+        stat, p = survdiff(
+            both["duration"].to_numpy(float),
+            events.astype(int),
+            both["group"].to_numpy(),
+            strata=both["replicate"].to_numpy(),
+        )
+    except np.linalg.LinAlgError:  # zero variance: no churn while both had customers at risk
+        stat, p = np.nan, np.nan
+    if not (np.isfinite(stat) and np.isfinite(p)):
+        return np.nan, np.nan, "undefined: no churn while both firms had customers at risk"
+    return float(stat), float(p), ""
+
+
+def logrank_tests(spells: pd.DataFrame, firms: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Log-rank tests of each scenario against the first, firm by firm position (statsmodels
+    ``survdiff``), stratified by replicate so that each replicate is compared with its twin.
+
+    ``firms`` gives each scenario's firms in position order (a firm that never had a customer
+    has no spells, so the spells alone could pair the wrong firms); by default the order in
+    ``spells``. Where a test is undefined (no churn, a firm without customers) its statistic and
+    p-value are NaN and ``note`` says why.
+    """
+    in_spells = list(dict.fromkeys(spells["scenario"]))
+    if firms is None:
+        firms = {
+            s: list(dict.fromkeys(spells.loc[spells["scenario"] == s, "firm"])) for s in in_spells
+        }
+    scenarios = [s for s in firms if s in set(in_spells)]
+    if len(scenarios) < 2:
+        return pd.DataFrame(columns=LOGRANK_COLUMNS)
+    rows = []
+    base = scenarios[0]
+    for other in scenarios[1:]:
+        for pos, (fa, fb) in enumerate(zip(firms[base], firms[other], strict=False)):
+            a = spells[(spells["scenario"] == base) & (spells["firm"] == fa)]
+            b = spells[(spells["scenario"] == other) & (spells["firm"] == fb)]
+            stat, p, note = _logrank(a, b)
+            rows.append(
+                {
+                    "scenario": other,
+                    "versus": base,
+                    "firm_position": pos,
+                    "firm": fb,
+                    "versus_firm": fa,
+                    "statistic": stat,
+                    "p_value": p,
+                    "note": note,
+                }
+            )
+    return pd.DataFrame(rows, columns=LOGRANK_COLUMNS)

@@ -1,0 +1,314 @@
+"""The statistics: t intervals and replicate bands, summaries, paired differences, Kaplan–Meier
+survival, retention and log-rank tests; checked against hand counts, scipy and statsmodels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as scipy_stats
+from statsmodels.duration.survfunc import survdiff
+
+import cxsim
+from cxsim import stats
+from cxsim.runner import METRICS, make_plan, run_one
+
+from .conftest import make_spells, small_scenario
+
+# --------------------------------------------------------------------------- t intervals
+
+
+def test_t_interval_and_summary() -> None:
+    mean, _lo, hi = stats.t_interval(np.array([1.0, 2.0, 3.0]))
+    assert mean == 2.0
+    assert hi - mean == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
+    assert stats.t_interval(np.array([5.0])) == (5.0, 5.0, 5.0)
+    data = small_scenario()
+    data["steps"], data["market"]["customers"] = 12, 400
+    plan = make_plan([cxsim.load_scenario(data)], replicates=3, root_seed=2)
+    metrics = pd.concat([run_one(p).metrics for p in plan])
+    table = stats.summary_table(metrics, [], METRICS)
+    row = table[(table.firm == "A") & (table.metric == "retained")].iloc[0]
+    assert row["n"] == 3
+    assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+def test_t_interval_leaves_out_missing_values() -> None:
+    assert stats.t_interval(np.array([1.0, np.nan, 3.0])) == stats.t_interval(np.array([1.0, 3.0]))
+    assert all(np.isnan(stats.t_interval(np.array([np.nan, np.nan]))))
+    assert all(np.isnan(stats.t_interval(np.array([]))))
+    mean, lo, hi = stats.t_interval(np.array([1.0, 2.0, 4.0]), level=0.9)
+    _, lo95, hi95 = stats.t_interval(np.array([1.0, 2.0, 4.0]))
+    assert lo95 < lo < mean < hi < hi95
+
+
+def test_t_interval_covers_the_true_mean_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(3)
+    samples = rng.normal(10.0, 2.0, size=(2000, 4))
+    covered = [lo <= 10.0 <= hi for _, lo, hi in map(stats.t_interval, samples)]
+    assert np.mean(covered) == pytest.approx(0.95, abs=0.015)  # binomial sd 0.005
+
+
+def test_band_is_a_t_interval_across_replicates() -> None:
+    df = pd.DataFrame({"g": ["a"] * 4 + ["b"], "v": [1.0, 2.0, 3.0, 4.0, 7.0]})
+    out = stats.replicate_bands(df, ["g"], "v").set_index("g")
+    half = scipy_stats.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
+    assert out.loc["a", "mean"] == 2.5
+    assert out.loc["a", "high"] - 2.5 == pytest.approx(half)
+    assert out.loc["b", "low"] == out.loc["b", "high"] == 7.0  # one replicate: no band
+
+
+def test_bands_and_t_interval_are_one_computation() -> None:
+    """A band drawn in a figure and the interval in summary.csv agree to the last bit."""
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(
+        {
+            "g": rng.integers(0, 20, 300),
+            "h": rng.choice(["x", "y"], 300),
+            "v": np.where(rng.random(300) < 0.1, np.nan, rng.normal(0.3, 0.1, 300)),
+        }
+    )
+    bands = stats.replicate_bands(df, ["g", "h"], "v")
+    assert len(bands) == len(df[["g", "h"]].drop_duplicates())
+    for row in bands.itertuples():
+        values = df.loc[(df["g"] == row.g) & (df["h"] == row.h), "v"].to_numpy()
+        assert (row.mean, row.low, row.high) == stats.t_interval(values)
+        assert row.count == np.isfinite(values).sum()
+
+
+def test_bands_keep_group_order_null_keys_and_undefined_groups() -> None:
+    df = pd.DataFrame(
+        {
+            "point": ["b", None, "a", "b", np.nan, "a"],
+            "v": [1.0, 2.0, np.nan, 3.0, 4.0, np.nan],
+        }
+    )
+    bands = stats.replicate_bands(df, ["point"], "v")
+    assert list(bands.columns) == ["point", *stats.BAND_COLUMNS]
+    assert bands["point"].iloc[0] == "b"
+    assert pd.isna(bands["point"].iloc[1])  # null sweep point kept, None and NaN as one
+    assert bands["point"].iloc[2] == "a"
+    assert list(bands["count"]) == [2, 2, 0]
+    assert bands.loc[2, ["mean", "low", "high"]].isna().all()  # no value: undefined, no error
+    empty = stats.replicate_bands(df.iloc[:0], ["point"], "v")
+    assert empty.empty
+    assert list(empty.columns) == ["point", *stats.BAND_COLUMNS]
+
+
+# --------------------------------------------------------------------------- end-of-run tables
+
+
+def _metrics(points: dict[str, list[object]] | None = None) -> pd.DataFrame:
+    """Two scenarios, two firms, four replicates with a shared replicate effect; scenario "b"
+    is 0.1 better than "a" at position 0 and 0.2 worse at position 1 in every replicate."""
+    rng = np.random.default_rng(11)
+    rep_effect = rng.normal(0, 0.3, 4)
+    rows = []
+    for point in points["p"] if points else [None]:
+        for scenario, shift in (("a", (0.0, 0.0)), ("b", (0.1, -0.2))):
+            for pos, firm in enumerate(["F", "G"]):
+                for rep in range(4):
+                    value = 0.5 + rep_effect[rep] + shift[pos]
+                    row = {"scenario": scenario, "firm": firm, "firm_position": pos}
+                    row.update({"replicate": rep, "x": value, "y": value * 2})
+                    if points:
+                        row["p"] = point
+                    rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_summary_table_counts_defined_values_and_keeps_null_points() -> None:
+    metrics = _metrics({"p": [0.5, None]})
+    metrics.loc[(metrics.replicate == 0) & (metrics.firm == "F"), "y"] = np.nan
+    table = stats.summary_table(metrics, ["p"], ["x", "y"])
+    assert len(table) == 2 * 2 * 2 * 2  # points x scenarios x firms x metrics
+    assert table["p"].isna().sum() == 8
+    f = table[(table.firm == "F") & (table.scenario == "a") & (table.p == 0.5)].set_index("metric")
+    assert f.loc["x", "n"] == 4
+    assert f.loc["y", "n"] == 3
+    values = metrics.loc[(metrics.firm == "F") & (metrics.scenario == "a") & (metrics.p == 0.5)]
+    assert tuple(f.loc["y", ["mean", "ci_low", "ci_high"]]) == stats.t_interval(values["y"])
+    assert stats.summary_table(metrics.iloc[:0], ["p"], ["x"]).empty
+
+
+def test_difference_table_pairs_replicates() -> None:
+    metrics = _metrics()
+    diff = stats.difference_table(metrics, [], ["x", "y"]).set_index(
+        ["scenario", "firm_position", "metric"]
+    )
+    assert (diff.loc["a", ["diff_mean", "diff_ci_low", "diff_ci_high"]] == 0).all().all()
+    # paired: the shared replicate effect cancels, so the difference is exact, with no spread
+    b0 = diff.loc[("b", 0, "x")]
+    assert b0["diff_mean"] == pytest.approx(0.1)
+    assert b0["diff_ci_high"] - b0["diff_ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert diff.loc[("b", 1, "y"), "diff_mean"] == pytest.approx(-0.4)
+    # unpaired, the replicate effect would have made the interval wide
+    a = metrics.query("scenario == 'a' and firm_position == 0")["x"]
+    _, lo, hi = stats.t_interval(a.to_numpy())
+    assert hi - lo > 0.1
+
+
+def test_difference_table_per_sweep_point() -> None:
+    metrics = _metrics({"p": [1, 2]})
+    metrics.loc[metrics.p == 2, "x"] += np.where(
+        metrics.loc[metrics.p == 2, "scenario"] == "b", 1, 0
+    )
+    diff = stats.difference_table(metrics, ["p"], ["x"]).set_index(
+        ["scenario", "p", "firm_position"]
+    )
+    assert diff.loc[("b", 1, 0), "diff_mean"] == pytest.approx(0.1)
+    assert diff.loc[("b", 2, 0), "diff_mean"] == pytest.approx(1.1)
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def test_kaplan_meier_without_censoring_is_the_empirical_survival() -> None:
+    durations = np.array([1, 2, 2, 3, 5, 8, 8, 8])
+    spells = make_spells(durations, np.ones(8, dtype=bool))
+    bands = stats.survival_bands(spells, steps=10)
+    for week in range(11):
+        expected = np.mean(durations > week)
+        assert bands.loc[bands.week == week, "mean"].item() == pytest.approx(expected)
+
+
+def test_kaplan_meier_with_censoring_by_hand() -> None:
+    # at week 2 one of 4 leaves; at week 3 one of the 3 at risk leaves (one censored at 3 is
+    # still at risk then); at week 5 the last one leaves
+    spells = make_spells([2, 3, 3, 5], [True, False, True, True])
+    bands = stats.survival_bands(spells, steps=6).set_index("week")["mean"]
+    np.testing.assert_allclose(bands.to_numpy(), [1, 1, 0.75, 0.5, 0.5, 0.0, 0.0])
+
+
+def test_survival_band_spans_replicates() -> None:
+    a = make_spells([2, 4, 6, 8], [True] * 4, replicate=0)
+    b = make_spells([1, 2, 3, 4], [True] * 4, replicate=1)
+    bands = stats.survival_bands(pd.concat([a, b]), steps=8)
+    row = bands[bands.week == 3].iloc[0]
+    assert row["mean"] == pytest.approx((0.75 + 0.25) / 2)
+    assert row["low"] < row["mean"] < row["high"]
+    expected = stats.t_interval(np.array([0.75, 0.25]))
+    assert (row["mean"], row["low"], row["high"]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_survival_without_churn_stays_at_one() -> None:
+    spells = pd.concat(
+        [
+            make_spells([10, 10, 4], [False, False, False], firm="calm"),
+            make_spells([2, 10], [True, False], firm="busy"),
+        ]
+    )
+    bands = stats.survival_bands(spells, steps=10).set_index(["firm", "week"])
+    assert (bands.loc["calm", "mean"] == 1.0).all()
+    assert bands.loc[("busy", 2), "mean"] == pytest.approx(0.5)
+
+
+def test_survival_of_a_single_customer_who_leaves() -> None:
+    bands = stats.survival_bands(make_spells([3], [True]), steps=5)
+    assert list(bands["mean"]) == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_survival_and_retention_of_nomake_spells() -> None:
+    none = make_spells([], [])
+    for bands in (stats.survival_bands(none, 5), stats.retention_bands(none, 5)):
+        assert bands.empty
+        assert {"scenario", "firm", "week", "mean", "low", "high"} <= set(bands.columns)
+
+
+def test_retention_counts_only_initial_customers() -> None:
+    first = make_spells([3, 10, 10], [True, False, False])
+    later = make_spells([1], [True], start=5)
+    bands = stats.retention_bands(pd.concat([first, later]), steps=10)
+    assert bands.loc[bands.week == 2, "mean"].item() == 1.0
+    assert bands.loc[bands.week == 3, "mean"].item() == pytest.approx(2 / 3)
+    assert bands.loc[bands.week == 10, "mean"].item() == pytest.approx(2 / 3)
+
+
+def test_retention_at_the_last_week_is_the_retained_metric() -> None:
+    """The weekly retention path ends at each run's ``retained`` metric, so the band at the
+    last week is the summary's interval of ``retained``."""
+    data = small_scenario()
+    data["steps"], data["market"]["customers"] = 12, 400
+    data["market"]["base_churn_per_month"] = 0.2
+    plan = make_plan([cxsim.load_scenario(data)], replicates=3, root_seed=4)
+    results = [run_one(p) for p in plan]
+    spells = pd.concat([r.spells for r in results])
+    metrics = pd.concat([r.metrics for r in results])
+    assert spells["event"].any()
+    kept = stats.retention_bands(spells, 12)
+    kept = kept[kept.week == 12].set_index("firm")[["mean", "low", "high"]]
+    summary = stats.summary_table(metrics, [], ["retained"]).set_index("firm")
+    for firm in kept.index:
+        np.testing.assert_allclose(
+            kept.loc[firm].to_numpy(float),
+            summary.loc[firm, ["mean", "ci_low", "ci_high"]].to_numpy(float),
+            rtol=1e-12,
+        )
+
+
+# --------------------------------------------------------------------------- log-rank
+
+
+def test_logrank_finds_a_real_difference_and_not_a_fake_one() -> None:
+    rng = np.random.default_rng(1)
+    frames = []
+    for scenario, scale in [("base", 10.0), ("same", 10.0), ("worse", 4.0)]:
+        for rep in range(3):
+            d = np.ceil(rng.exponential(scale, 300))
+            frames.append(make_spells(d, d < 40, replicate=rep, scenario=scenario))
+    tests = stats.logrank_tests(pd.concat(frames)).set_index("scenario")
+    assert tests.loc["worse", "p_value"] < 1e-6
+    assert tests.loc["same", "p_value"] > 0.001
+
+
+def test_logrank_is_statsmodels_survdiff_stratified_by_replicate() -> None:
+    rng = np.random.default_rng(2)
+    frames = []
+    for scenario, scale in [("a", 8.0), ("b", 6.0)]:
+        for rep in range(3):
+            d = np.ceil(rng.exponential(scale * (1 + rep / 2), 100))
+            frames.append(make_spells(d, d < 20, replicate=rep, scenario=scenario))
+    spells = pd.concat(frames, ignore_index=True)
+    row = stats.logrank_tests(spells).iloc[0]
+    expected = survdiff(
+        spells["duration"].to_numpy(float),
+        spells["event"].to_numpy(int),
+        (spells["scenario"] == "b").to_numpy(int),
+        strata=spells["replicate"].to_numpy(),
+    )
+    assert (row["scenario"], row["versus"], row["note"]) == ("b", "a", "")
+    assert (row["statistic"], row["p_value"]) == pytest.approx(expected, rel=1e-12)
+    unstratified = survdiff(
+        spells["duration"].to_numpy(float),
+        spells["event"].to_numpy(int),
+        (spells["scenario"] == "b").to_numpy(int),
+    )
+    assert row["statistic"] != pytest.approx(unstratified[0], rel=1e-6)
+
+
+def test_logrank_is_blank_and_says_why_where_undefined() -> None:
+    calm = [
+        make_spells([5, 5], [False, False], scenario=s, replicate=r) for s in "ab" for r in (0, 1)
+    ]
+    tests = stats.logrank_tests(pd.concat(calm))
+    assert tests["p_value"].isna().all()
+    assert list(tests["note"]) == ["undefined: no churn events"]
+    # a firm without customers has no spells: pairing must follow the firms' positions
+    base = pd.concat([make_spells([1, 5], [True, False], scenario="a", firm="X")])
+    other = pd.concat(
+        [
+            make_spells([2, 5], [True, False], scenario="b", firm="X"),
+            make_spells([3, 5], [True, False], scenario="b", firm="Y"),
+        ]
+    )
+    tests = stats.logrank_tests(pd.concat([base, other]), {"a": ["X", "Y"], "b": ["X", "Y"]})
+    assert list(tests["versus_firm"]) == ["X", "Y"]
+    assert list(tests["firm"]) == ["X", "Y"]
+    assert tests["note"].tolist() == ["", "undefined: a firm had no customers"]
+    assert tests["p_value"].notna().tolist() == [True, False]
+
+
+def test_logrank_of_one_scenario_is_an_empty_table() -> None:
+    tests = stats.logrank_tests(make_spells([1, 2], [True, True]))
+    assert tests.empty
+    assert list(tests.columns) == stats.LOGRANK_COLUMNS
