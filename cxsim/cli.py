@@ -8,12 +8,14 @@ Set ``CXSIM_DEBUG=1`` to see a traceback instead of the one-line message.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import signal
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -23,7 +25,15 @@ import typer
 from .job import Interrupted, Job, JobError, draw, execute, out_console, say
 from .limits import DEFAULT_MAX_CUSTOMER_WEEKS, DEFAULT_MAX_RUNS, LimitError, check_runs
 from .runner import grid, parse_vary
-from .scenario import Scenario, ScenarioError, apply_overrides, load_scenario, parse_value
+from .scenario import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    current_key,
+    load_scenario,
+    parse_value,
+)
+from .schema import ScenarioDeprecation
 from .store import StoreError, open_for_figures
 
 app = typer.Typer(
@@ -101,6 +111,19 @@ def _parse_sets(sets: list[str]) -> dict[str, Any]:
     return out
 
 
+@contextlib.contextmanager
+def _deprecations() -> Iterator[None]:
+    """Show each old scenario key as one warning line on stderr (the run goes on)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioDeprecation)
+        yield
+    for w in caught:
+        if issubclass(w.category, ScenarioDeprecation):
+            say(f"warning: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def _load(paths: list[Path], sets: list[str], steps: int | None) -> list[Scenario]:
     overrides = _parse_sets(sets)
     if steps is not None:
@@ -108,14 +131,15 @@ def _load(paths: list[Path], sets: list[str], steps: int | None) -> list[Scenari
             raise InputError(f"--steps must be >= 1, got {steps}")
         overrides["steps"] = steps
     scenarios = []
-    for path in paths:
-        scenario = load_scenario(path)
-        if overrides:
-            try:
-                scenario = apply_overrides(scenario, overrides)
-            except ScenarioError as exc:
-                raise ScenarioError(f"{path.name}: --set {exc}") from None
-        scenarios.append(scenario)
+    with _deprecations():
+        for path in paths:
+            scenario = load_scenario(path)
+            if overrides:
+                try:
+                    scenario = apply_overrides(scenario, overrides)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"{path.name}: --set {exc}") from None
+            scenarios.append(scenario)
     return scenarios
 
 
@@ -271,10 +295,14 @@ def sweep(
     loaded = _load([scenario], set_ or [], steps)
     if design is not None:
         points = _design(design, max_runs)
+        with _deprecations():
+            points = [{current_key(k, str(design)): v for k, v in p.items()} for p in points]
     else:
         varies: dict[str, list[Any]] = {}
         for item in vary or []:
             key, values = parse_vary(item, max_points=max_runs)
+            with _deprecations():
+                key = current_key(key, "--vary")
             if key in varies:
                 raise InputError(f"--vary {key} is given twice; give all its values in one --vary")
             varies[key] = values
@@ -296,7 +324,8 @@ def validate(
     bad = 0
     for path in scenarios:
         try:
-            s = load_scenario(path)
+            with _deprecations():
+                s = load_scenario(path)
         except ScenarioError as exc:
             bad += 1
             say(f"error: {exc}")

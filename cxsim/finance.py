@@ -37,5 +37,5 @@ def weekly_finance(
     cx_spend = program_spend.sum(axis=1) + complaints * market.recovery_cost
     cx_spend += champions_budget
     revenue = customers * market.revenue_per_customer_week
-    cost_to_serve = customers * market.cost_to_serve_week
+    cost_to_serve = customers * market.cost_to_serve_per_customer_week
     return Finance(revenue, cost_to_serve, cx_spend, revenue - cost_to_serve - cx_spend)

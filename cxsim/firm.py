@@ -62,7 +62,7 @@ class FirmParameters:
             initial_skill=each(lambda f: f.organization.initial_skill),
             champion_commitment=each(lambda f: f.champions.commitment if f.champions else 0.0),
             champion_budget=each(lambda f: f.champions.budget_per_week if f.champions else 0.0),
-            empowerment=each(lambda f: f.empowerment),
+            empowerment=each(lambda f: f.empowerment_policy),
             brand_promise=each(lambda f: np.nan if f.brand_promise is None else f.brand_promise),
             voice_of_customer=each(lambda f: f.voice_of_customer),
             survey_rate=each(lambda f: f.survey_rate),

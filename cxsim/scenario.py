@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,17 @@ from .bounded_yaml import (
     _too_deep_for_python,
     _yaml,
 )
-from .schema import ByLevel, Firm, Scenario, ScenarioError, _FieldError, _num, _shown
+from .schema import (
+    RENAMED_KEYS,
+    ByLevel,
+    Firm,
+    Scenario,
+    ScenarioDeprecation,
+    ScenarioError,
+    _FieldError,
+    _num,
+    _shown,
+)
 
 __all__ = [  # ByLevel and Firm are re-exported for modules that import them from here
     "ByLevel",
@@ -33,6 +44,7 @@ __all__ = [  # ByLevel and Firm are re-exported for modules that import them fro
     "Scenario",
     "ScenarioError",
     "apply_overrides",
+    "current_key",
     "load_scenario",
     "parse_value",
 ]
@@ -163,6 +175,60 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
+def _renamed(data: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """Move old keys to their new names in place; return (old key path, new key) of each."""
+    moved = []
+    for pattern, new in RENAMED_KEYS.items():
+        for loc, parent in _matches(data, pattern[:-1]):
+            old = pattern[-1]
+            if isinstance(parent, dict) and old in parent:
+                if new in parent:
+                    where = ".".join(map(str, loc))
+                    raise ScenarioError(
+                        f"{where}: both {old!r} and its new name {new!r} are given; keep {new!r}"
+                    )
+                parent[new] = parent.pop(old)
+                moved.append(((*loc, old), new))
+    return moved
+
+
+def _matches(node: Any, pattern: tuple[str, ...], loc: tuple[Any, ...] = ()) -> Any:
+    """(key path, node) of every node a key pattern reaches (``*``: any list index)."""
+    if not pattern:
+        yield loc, node
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*" and isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from _matches(child, rest, (*loc, i))
+    elif isinstance(node, dict) and head in node:
+        yield from _matches(node[head], rest, (*loc, head))
+
+
+def _renamed_path(keys: list[str], source: str = "--set") -> list[str]:
+    """An override's key path under the new names (warning if it used an old one)."""
+    for pattern, new in RENAMED_KEYS.items():
+        if len(keys) >= len(pattern) and all(
+            p == k or (p == "*" and k.isdigit()) for p, k in zip(pattern, keys, strict=False)
+        ):
+            fixed = [*keys[: len(pattern) - 1], new, *keys[len(pattern) :]]
+            _warn_renamed([(tuple(keys[: len(pattern)]), new)], source, None)
+            return fixed
+    return keys
+
+
+def current_key(path: str, source: str = "--set") -> str:
+    """A key path under the current names; an old name gives a ``ScenarioDeprecation``."""
+    return ".".join(_renamed_path(path.split("."), source))
+
+
+def _warn_renamed(moved: list[tuple[tuple[Any, ...], str]], source: str | None, doc: Any) -> None:
+    for loc, new in moved:
+        line = _line_of(doc, loc) if doc is not None else None
+        what = f"renamed {new!r}; the old name is read for now, please use the new one"
+        warnings.warn(ScenarioDeprecation(_message(source, line, loc, what)), stacklevel=3)
+
+
 def _validate(
     data: Any, source: str, limits: _Limits, doc: Any = None, copy_first: bool = False
 ) -> Scenario:
@@ -172,6 +238,7 @@ def _validate(
     _guard(data, limits, source, doc)
     try:
         plain = _to_plain(copy.deepcopy(data) if copy_first else data)
+        _warn_renamed(_renamed(plain), source, doc)
         try:
             return Scenario.model_validate(plain)
         except ValidationError as exc:
@@ -281,10 +348,12 @@ def apply_overrides(scenario: Scenario | dict[str, Any], overrides: dict[str, An
     else:
         _guard(scenario, limits, None, None)  # before deepcopy, which recurses per level
         data = copy.deepcopy(scenario)
+    _warn_renamed(_renamed(data), None, None)
     for path, value in overrides.items():
         keys = path.split(".")
         if not all(keys):
             raise ScenarioError(f"{path}: not a key path (use dots, e.g. market.customers)")
+        keys = _renamed_path(keys)
         _set_path(data, keys, value, path)
     _guard(data, limits, None, None)  # a value may be an alias bomb: --set 'x=[&a [...], ...]'
     try:

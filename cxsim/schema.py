@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CCO",
+    "RENAMED_KEYS",
     "ByLevel",
     "Champions",
     "Copies",
@@ -29,6 +30,7 @@ __all__ = [
     "Program",
     "Programs",
     "Scenario",
+    "ScenarioDeprecation",
     "ScenarioError",
     "Touchpoint",
 ]
@@ -44,6 +46,18 @@ def _shown(value: Any, width: int = 60) -> str:
     """``repr(value)``, cut to ``width`` characters so that one bad value keeps a line short."""
     text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+#: keys renamed so that names agree (old key path -> new key), read under the old name with a
+#: deprecation warning for one release; ``*`` stands for any list index
+RENAMED_KEYS: dict[tuple[str, ...], str] = {
+    ("firms", "*", "empowerment"): "empowerment_policy",
+    ("market", "cost_to_serve_week"): "cost_to_serve_per_customer_week",
+}
+
+
+class ScenarioDeprecation(UserWarning):
+    """An old scenario key, read under its new name; ``str(w)`` is one line saying what to do."""
 
 
 class ScenarioError(ValueError):
@@ -179,7 +193,9 @@ class Market(_Strict):
         0.5, ge=0, le=10, description="weekly switching hazard per word-of-mouth mention heard"
     )
     revenue_per_customer_week: float = Field(15.0, ge=0, description="revenue, $ per week")
-    cost_to_serve_week: float = Field(9.0, ge=0, description="cost to serve, $ per customer-week")
+    cost_to_serve_per_customer_week: float = Field(
+        9.0, ge=0, description="cost to serve, $ per customer-week"
+    )
     recovery_cost: float = Field(25.0, ge=0, description="cost of handling a complaint, $")
     discount_rate_per_year: float = Field(0.1, ge=0, le=1, description="for lifetime value")
     culture_change_rate: Unit = Field(
@@ -342,7 +358,9 @@ class Firm(_Strict):
     organization: Organization = Field(default_factory=Organization)
     leadership: Leadership = Field(default_factory=Leadership)
     cco: CCO | None = Field(None, description="a Chief Customer Officer; null = none")
-    empowerment: Unit = Field(0.3, description="empowerment policy for frontline staff")
+    empowerment_policy: Unit = Field(
+        0.3, description="empowerment the firm grants its frontline staff (policy)"
+    )
     voice_of_customer: Unit = Field(
         0.5, description="share of program aim set by customer signal (rest is random)"
     )

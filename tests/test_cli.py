@@ -137,10 +137,10 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, two_fil
 
 def test_bad_scenario_file_and_unwritable_out(tmp_path: Path, two_files) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("firms:\n  - name: A\n    empowerment: 2\n  - name: B\n")
+    bad.write_text("firms:\n  - name: A\n    empowerment_policy: 2\n  - name: B\n")
     res = invoke("compare", two_files[0], bad, "--out", tmp_path / "x")
     assert res.exit_code == 2
-    assert "bad.yaml:3: firms.0.empowerment: must be <= 1" in res.output
+    assert "bad.yaml:3: firms.0.empowerment_policy: must be <= 1" in res.output
     assert not (tmp_path / "x").exists()
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -191,7 +191,7 @@ def test_sweep_grid_design_and_heatmap(tmp_path: Path, two_files) -> None:
     summary = pd.read_csv(out / "summary.csv")
     assert "firms.0.leadership.ceo_commitment" in summary.columns
     design = tmp_path / "design.csv"
-    design.write_text("firms.0.empowerment,market.switching_cost\n0.1,0.2\n0.9,0.5\n")
+    design.write_text("firms.0.empowerment_policy,market.switching_cost\n0.1,0.2\n0.9,0.5\n")
     out2 = tmp_path / "sw2"
     res = invoke(
         "sweep",
@@ -209,7 +209,7 @@ def test_sweep_grid_design_and_heatmap(tmp_path: Path, two_files) -> None:
     )
     assert res.exit_code == 0, res.output
     assert pd.read_parquet(out2 / "timeseries.parquet").step.nunique() == 15
-    assert (out2 / "figures" / "sweep_retained_vs_firms.0.empowerment.png").exists()
+    assert (out2 / "figures" / "sweep_retained_vs_firms.0.empowerment_policy.png").exists()
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,7 @@ def test_sweep_grid_design_and_heatmap(tmp_path: Path, two_files) -> None:
         ["--vary", "a=1", "--design", "x.csv"],
         ["--vary", "market.nope=1,2"],
         ["--vary", "market.visible_weight=0:2:3"],
-        ["--vary", "firms.0.empowerment=0:1:zero"],
+        ["--vary", "firms.0.empowerment_policy=0:1:zero"],
         ["--design", "missing.csv"],
         ["--vary", "steps=5", "--record", "sometimes"],
     ],
@@ -264,7 +264,7 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, two_files, monk
         "sweep",
         two_files[0],
         "--vary",
-        "firms.0.empowerment=0.1,0.5,0.9",
+        "firms.0.empowerment_policy=0.1,0.5,0.9",
         "-r",
         "2",
         "--workers",
@@ -340,3 +340,18 @@ def test_metadata_records_every_option_of_the_job(tmp_path: Path, two_files) -> 
     assert options["workers"] == 1
     assert options["command"] == "run"
     assert options["out"] == str(out)
+
+
+def test_an_old_scenario_key_is_one_warning_line_and_the_run_goes_on(tmp_path: Path) -> None:
+    data = small_scenario()
+    data["steps"] = 4
+    data["firms"][0]["empowerment"] = 0.7
+    path = write_yaml(tmp_path / "old.yaml", data)
+    res = invoke("validate", path)
+    assert res.exit_code == 0, res.output
+    warning = [line for line in res.output.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1
+    assert "firms.0.empowerment: renamed 'empowerment_policy'" in warning[0]
+    res = invoke("run", path, "-r", "1", "--workers", "1", "--out", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    assert "renamed 'empowerment_policy'" in res.output

@@ -142,7 +142,7 @@ def text_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sweep of a text value against a number (so it has a heatmap)."""
     root = tmp_path_factory.mktemp("text_sweep")
     sc = scenario(steps=3, customers=20)
-    args = ["--vary", "description=a,b", "--vary", "firms.0.empowerment=0.2,0.8", "-r", "1"]
+    args = ["--vary", "description=a,b", "--vary", "firms.0.empowerment_policy=0.2,0.8", "-r", "1"]
     return build(root, "sweep", [sc], *args)
 
 
@@ -259,10 +259,10 @@ def test_compare_pairs_firms_by_position_when_one_never_had_customers(
 
 def test_sweep_of_one_point(tmp_path: Path) -> None:
     sc = scenario(steps=3, customers=20)
-    out = build(tmp_path, "sweep", [sc], "--vary", "firms.0.empowerment=0.5", "-r", "1")
-    assert pd.read_parquet(out / "metrics.parquet")["firms.0.empowerment"].nunique() == 1
+    out = build(tmp_path, "sweep", [sc], "--vary", "firms.0.empowerment_policy=0.5", "-r", "1")
+    assert pd.read_parquet(out / "metrics.parquet")["firms.0.empowerment_policy"].nunique() == 1
     written, warnings = draw(out)
-    assert written == sweep_figs("firms.0.empowerment")
+    assert written == sweep_figs("firms.0.empowerment_policy")
     assert warnings == []
 
 
@@ -270,7 +270,7 @@ def test_sweep_of_a_text_value(text_sweep: Path) -> None:
     metrics = pd.read_parquet(text_sweep / "metrics.parquet")
     assert set(metrics["description"]) == {"a", "b"}
     written, warnings = draw(text_sweep)
-    assert written == sweep_figs("description", "firms.0.empowerment") | figs(
+    assert written == sweep_figs("description", "firms.0.empowerment_policy") | figs(
         "sweep_heatmap_retained"
     )
     assert warnings == []
@@ -281,13 +281,18 @@ def test_sweep_whose_focal_firm_has_no_customers_skips_its_heatmap(tmp_path: Pat
     # undefined everywhere; one of the varied values is null
     sc = scenario(steps=3, shares=(0.05, 1))
     sc["market"].update(NO_CHURN)
-    args = ["--vary", "firms.0.empowerment=0.2,0.8", "--vary", "firms.1.brand_promise=null,0.5"]
+    args = [
+        "--vary",
+        "firms.0.empowerment_policy=0.2,0.8",
+        "--vary",
+        "firms.1.brand_promise=null,0.5",
+    ]
     out = build(tmp_path, "sweep", [sc], *args, "-r", "1")
     metrics = pd.read_parquet(out / "metrics.parquet")
     assert metrics.loc[metrics["firm"] == "A", "retained"].isna().all()
     assert metrics["firms.1.brand_promise"].isna().any()
     written, warnings = draw(out)
-    assert written == sweep_figs("firms.0.empowerment", "firms.1.brand_promise")
+    assert written == sweep_figs("firms.0.empowerment_policy", "firms.1.brand_promise")
     assert warnings == [
         "figure sweep_heatmap_retained skipped: retained is undefined for A at every point (NaN)"
     ]

@@ -91,7 +91,7 @@ keys = st.sampled_from(
         "firms.0.cco.authority",
         "firms.1.copies.firm",
         "firms.0.programs.service_tools.intensity",
-        "firms.9.empowerment",
+        "firms.9.empowerment_policy",
         "market",
         "firms",
         "nope.nope",

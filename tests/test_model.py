@@ -36,7 +36,7 @@ def rich_scenario() -> dict[str, Any]:
             "cco": {"authority": 0.6, "ceo_backing": 0.5, "reach": 0.5},
             "champions": {"count": 4, "budget_per_week": 5000, "project_cost_per_week": 2000},
             "brand_promise": 0.9,
-            "empowerment": 0.8,
+            "empowerment_policy": 0.8,
             "programs": {
                 "journey_mapping": {"intensity": 0.7},
                 "frontline_training": {"start_week": 2, "intensity": 0.6},
@@ -58,7 +58,7 @@ def _three_firms() -> dict[str, Any]:
             "name": "C",
             "organization": {"executives": 1, "span_of_control": 1, "team_size": 2},
             "initial_share": 2.0,
-            "empowerment": 0.0,
+            "empowerment_policy": 0.0,
             "leadership": {"ceo_commitment": 0.0},
         }
     )
@@ -215,7 +215,7 @@ def test_finance_identities(run: Run) -> None:
     before = np.r_[initial, g.customers.to_numpy()[:-1]]
     np.testing.assert_allclose(g.revenue, before * m.revenue_per_customer_week)
     np.testing.assert_allclose(
-        g.profit, g.revenue - before * m.cost_to_serve_week - g.cx_spend, rtol=1e-12
+        g.profit, g.revenue - before * m.cost_to_serve_per_customer_week - g.cx_spend, rtol=1e-12
     )
     programs = [p for p in focal.programs.model_dump().values() if p is not None]
     spend = np.array(

@@ -125,7 +125,9 @@ def test_end_of_run_reducers_on_a_hand_made_run() -> None:
 
 
 def test_weekly_finance_by_hand() -> None:
-    market = Market(revenue_per_customer_week=10.0, cost_to_serve_week=4.0, recovery_cost=25.0)
+    market = Market(
+        revenue_per_customer_week=10.0, cost_to_serve_per_customer_week=4.0, recovery_cost=25.0
+    )
     money = weekly_finance(
         customers=np.array([100, 50]),
         complaints=np.array([2, 0]),

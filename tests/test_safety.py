@@ -219,7 +219,7 @@ def test_resume_with_another_seed_or_set_is_refused_whatever_file_is_missing(
         for name in missing:
             (out / name).unlink()
         before = tree(out)
-        for extra in (["--seed", "9"], ["--set", "firms.0.empowerment=0.9"]):
+        for extra in (["--seed", "9"], ["--set", "firms.0.empowerment_policy=0.9"]):
             line = one_line_error(run(scenario_file, out, "--resume", *extra))
             assert "different plan" in line or "not a cxsim results folder" in line
         assert tree(out) == before
@@ -293,13 +293,13 @@ def test_limits_refuse_at_once_in_one_line(tmp_path: Path, scenario_file, args, 
 @pytest.mark.parametrize(
     ("vary", "needle"),
     [
-        (["firms.0.empowerment=0:1:100000000"], "100,000,000 points is over the limit"),
-        (["firms.0.empowerment=0:1:400", "market.customers=100:1000:400"], "160,000 runs"),
+        (["firms.0.empowerment_policy=0:1:100000000"], "100,000,000 points is over the limit"),
+        (["firms.0.empowerment_policy=0:1:400", "market.customers=100:1000:400"], "160,000 runs"),
         (
-            ["firms.0.empowerment=0.1,0.2", "firms.0.empowerment=0.5"],
-            "--vary firms.0.empowerment is given twice",
+            ["firms.0.empowerment_policy=0.1,0.2", "firms.0.empowerment_policy=0.5"],
+            "--vary firms.0.empowerment_policy is given twice",
         ),
-        (["firms.0.empowerment=0:inf:3"], "must have finite ends"),
+        (["firms.0.empowerment_policy=0:inf:3"], "must have finite ends"),
     ],
 )
 def test_sweep_limits(tmp_path: Path, scenario_file, vary, needle) -> None:

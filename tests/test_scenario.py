@@ -166,7 +166,7 @@ market:
   base_churn_per_month: 0.01
 firms:
   - name: Focal
-    empowerment: 0.5
+    empowerment_policy: 0.5
     leadership:
       ceo_commitment: {ceo}
     programs:
@@ -224,8 +224,10 @@ def test_wrong_type_mapping_and_list(tmp_path: Path) -> None:
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
-    msg = _error(tmp_path, "firms:\n  - name: A\n    empowerement: 0.5\n  - name: B\n")
-    assert msg == "bad.yaml:3: firms.0.empowerement: unknown key (did you mean 'empowerment'?)"
+    msg = _error(tmp_path, "firms:\n  - name: A\n    empowerment_polcy: 0.5\n  - name: B\n")
+    assert msg == (
+        "bad.yaml:3: firms.0.empowerment_polcy: unknown key (did you mean 'empowerment_policy'?)"
+    )
     msg = _error(tmp_path, "market:\n  custmers: 5\nfirms: [{name: A}, {name: B}]\n")
     assert msg == "bad.yaml:2: market.custmers: unknown key (did you mean 'customers'?)"
 
@@ -433,18 +435,22 @@ def test_apply_overrides_creates_an_optional_block_with_defaults(base: Scenario)
             id="wrong-type",
         ),
         pytest.param(
-            {"firms.7.empowerment": 0.3},
-            "firms.7.empowerment: no item '7' in a list of 2",
+            {"firms.7.empowerment_policy": 0.3},
+            "firms.7.empowerment_policy: no item '7' in a list of 2",
             id="index",
         ),
         pytest.param(
-            {"firms.\u00b2.empowerment": 0.3},
-            "firms.\u00b2.empowerment: no item '\u00b2' in a list of 2",
+            {"firms.\u00b2.empowerment_policy": 0.3},
+            "firms.\u00b2.empowerment_policy: no item '\u00b2' in a list of 2",
             id="index-a-superscript-digit",
         ),
         pytest.param(
-            {"firms." + "9" * 5000 + ".empowerment": 0.3},
-            "firms." + "9" * 5000 + ".empowerment: no item '" + "9" * 5000 + "' in a list of 2",
+            {"firms." + "9" * 5000 + ".empowerment_policy": 0.3},
+            "firms."
+            + "9" * 5000
+            + ".empowerment_policy: no item '"
+            + "9" * 5000
+            + "' in a list of 2",
             id="index-too-long-for-int",
         ),
         pytest.param(
@@ -459,3 +465,48 @@ def test_apply_overrides_errors(base: Scenario, overrides: dict[str, Any], messa
     with pytest.raises(ScenarioError) as err:
         apply_overrides(base, overrides)
     assert str(err.value) == message
+
+
+# --------------------------------------------------------------------------- renamed keys
+
+
+def test_old_keys_are_read_under_their_new_names_with_one_warning_line(tmp_path: Path) -> None:
+    from cxsim.schema import ScenarioDeprecation
+
+    text = (
+        "market:\n  cost_to_serve_week: 7\nfirms:\n  - name: A\n    empowerment: 0.6\n  - name: B\n"
+    )
+    path = tmp_path / "old.yaml"
+    path.write_text(text)
+    with pytest.warns(ScenarioDeprecation) as caught:
+        scenario = cxsim.load_scenario(path)
+    assert scenario.firms[0].empowerment_policy == 0.6
+    assert scenario.market.cost_to_serve_per_customer_week == 7
+    messages = sorted(str(w.message) for w in caught)
+    assert messages == [
+        "old.yaml:2: market.cost_to_serve_week: renamed 'cost_to_serve_per_customer_week';"
+        " the old name is read for now, please use the new one",
+        "old.yaml:5: firms.0.empowerment: renamed 'empowerment_policy';"
+        " the old name is read for now, please use the new one",
+    ]
+    with pytest.warns(ScenarioDeprecation, match=r"--set: firms.1.empowerment: renamed"):
+        over = cxsim.apply_overrides(scenario, {"firms.1.empowerment": 0.1})
+    assert over.firms[1].empowerment_policy == 0.1
+
+
+def test_an_old_key_and_its_new_name_together_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(
+        "firms:\n  - name: A\n    empowerment: 0.6\n    empowerment_policy: 0.5\n  - name: B\n"
+    )
+    with pytest.raises(ScenarioError, match="both 'empowerment' and its new name"):
+        cxsim.load_scenario(path)
+
+
+def test_the_shipped_scenarios_use_no_old_key() -> None:
+    import warnings
+
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            cxsim.load_scenario(path)
