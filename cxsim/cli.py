@@ -24,7 +24,7 @@ import typer
 
 from .job import Interrupted, Job, JobError, draw, execute, out_console, say
 from .limits import DEFAULT_MAX_CUSTOMER_WEEKS, DEFAULT_MAX_RUNS, LimitError, check_runs
-from .runner import grid, parse_vary
+from .runner import grid, integer_keys, parse_range, parse_sample, parse_vary, sample_points
 from .scenario import (
     Scenario,
     ScenarioError,
@@ -98,6 +98,26 @@ def _one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out_console.print(f"cxsim {__version__}", markup=False, highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="show the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Culture vs. strategy in customer experience: run, compare and sweep scenarios."""
+
+
 # --------------------------------------------------------------------------- input
 
 
@@ -143,7 +163,28 @@ def _load(paths: list[Path], sets: list[str], steps: int | None) -> list[Scenari
     return scenarios
 
 
-def _design(path: Path, max_runs: int) -> list[dict[str, Any]]:
+def _sample(
+    text: str, vary: list[str], scenario: Scenario, seed: int, max_runs: int
+) -> list[dict[str, Any]]:
+    """The points of ``--sample KIND:N`` over the ``--vary key=lo:hi`` ranges."""
+    kind, n = parse_sample(text, max_points=max_runs)
+    ranges: dict[str, tuple[float, float]] = {}
+    for item in vary:
+        key, bounds = parse_range(item)
+        with _deprecations():
+            key = current_key(key, "--vary")
+        if key in ranges:
+            raise InputError(f"--vary {key} is given twice")
+        ranges[key] = bounds
+    return sample_points(ranges, kind, n, seed, integer_keys(scenario, ranges))
+
+
+def _design(path: Path, scenario: Scenario, max_runs: int) -> list[dict[str, Any]]:
+    """The points of a design table, one per row; a blank cell keeps the scenario's value.
+
+    Every row is checked against the scenario here, so that an error names the file, the row
+    (1 is the first row under the header) and the column, not just a key path.
+    """
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -156,7 +197,29 @@ def _design(path: Path, max_runs: int) -> list[dict[str, Any]]:
         check_runs(len(table), max_runs)
     except LimitError as exc:
         raise InputError(f"{path}: {exc}") from None
-    return [{k: parse_value(v) for k, v in row.items()} for row in table.to_dict("records")]
+    with _deprecations():
+        keys = {column: current_key(column.strip(), str(path)) for column in table.columns}
+    points = []
+    for row, cells in enumerate(table.itertuples(index=False, name=None), start=1):
+        point = {
+            keys[column]: parse_value(cell)
+            for column, cell in zip(table.columns, cells, strict=True)
+            if cell.strip()
+        }
+        try:
+            apply_overrides(scenario, point)
+        except ScenarioError as exc:
+            raise InputError(_design_error(path, row, str(exc), keys)) from None
+        points.append(point)
+    return points
+
+
+def _design_error(path: Path, row: int, message: str, keys: dict[str, str]) -> str:
+    """``path: row N, column C: problem``, naming the column as the file spells it."""
+    for column, key in sorted(keys.items(), key=lambda item: -len(item[1])):
+        if message.startswith(f"{key}: "):
+            return f"{path}: row {row}, column {column}: {message.removeprefix(f'{key}: ')}"
+    return f"{path}: row {row}: {message}"
 
 
 # --------------------------------------------------------------------------- execution
@@ -270,10 +333,24 @@ def sweep(
     scenario: ScenarioArg,
     vary: Annotated[
         list[str] | None,
-        typer.Option(help="key.path=v1,v2,... or key.path=lo:hi:n (repeat for a full grid)"),
+        typer.Option(
+            help="key.path=v1,v2,... or key.path=lo:hi:n (repeat for a full grid); with"
+            " --sample, key.path=lo:hi"
+        ),
+    ] = None,
+    sample: Annotated[
+        str | None,
+        typer.Option(
+            help="sample N points over the --vary lo:hi ranges: lhs:N (Latin hypercube) or"
+            " sobol:N (N a power of 2), seeded from --seed; int keys are rounded"
+        ),
     ] = None,
     design: Annotated[
-        Path | None, typer.Option(help="CSV design table: one row per point, columns are key paths")
+        Path | None,
+        typer.Option(
+            help="CSV design table: one row per point, columns are key paths; a blank cell"
+            " keeps the scenario's value"
+        ),
     ] = None,
     replicates: Replicates = 3,
     steps: Steps = None,
@@ -289,14 +366,16 @@ def sweep(
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
 ) -> None:
-    """Sweep levers over a grid (--vary) or a design table (--design), with replicates."""
+    """Sweep levers over a grid (--vary), a sample (--sample) or a design table (--design)."""
     if bool(vary) == (design is not None):
         raise InputError("give either --vary (one or more) or --design, not both or neither")
+    if sample is not None and design is not None:
+        raise InputError("--sample samples the --vary lo:hi ranges; it does not go with --design")
     loaded = _load([scenario], set_ or [], steps)
     if design is not None:
-        points = _design(design, max_runs)
-        with _deprecations():
-            points = [{current_key(k, str(design)): v for k, v in p.items()} for p in points]
+        points = _design(design, loaded[0], max_runs)
+    elif sample is not None:
+        points = _sample(sample, vary or [], loaded[0], seed, max_runs)
     else:
         varies: dict[str, list[Any]] = {}
         for item in vary or []:

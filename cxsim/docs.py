@@ -1,8 +1,10 @@
-"""The ODD tables, generated so that they cannot drift: the parameters (§7.0) from the scenario
-schema, the outputs and end-of-run metrics (§4) from their declaration in ``cxsim.outputs``.
+"""The ODD tables and the data dictionary, generated so that they cannot drift: the parameters
+(§7.0) from the scenario schema, the outputs and end-of-run metrics (§4) from their declaration in
+``cxsim.outputs``, and ``docs/data.md`` (every column of every results table) from the same
+declaration and the runner's labels.
 
-``python -m cxsim.docs`` rewrites the tables between the markers in ODD.md; a test checks that
-ODD.md holds exactly what this module generates.
+``python -m cxsim.docs`` rewrites the tables between the markers in ODD.md and rewrites
+docs/data.md; tests check that both hold exactly what this module generates.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from . import outputs
+from .runner import RUN_LABELS, SPELL_COLUMNS
 from .scenario import Scenario
 
 __all__ = [
+    "DATA_FILES",
     "SOURCES",
+    "data_dictionary",
     "metric_table",
     "output_table",
     "parameter_rows",
     "parameter_table",
+    "update_data",
     "update_odd",
 ]
 
@@ -216,6 +222,153 @@ def update_odd(path: Path = Path("ODD.md")) -> bool:
     return False
 
 
+# --------------------------------------------------------------------------- data dictionary
+
+#: a row of the data dictionary: (column, unit, kind, definition)
+Row = tuple[str, str, str, str]
+KEY, INPUT, STAT = "key", "input", "statistic"
+_KINDS = {outputs.STOCK: "state (end of week)", outputs.FLOW: "weekly flow"}
+#: the point's varied keys, which follow the run labels in every table of a sweep
+_VARIED: Row = (
+    "*key.path*",
+    "as the key",
+    INPUT,
+    "one column per key a sweep varies (`--vary`, `--sample`, `--design`): its value at the"
+    " point; blank where a design row kept the scenario's value",
+)
+# runs.csv and summary.csv are assembled by cxsim.store and cxsim.stats, which do not declare
+# their columns' meanings; they are declared here, and a test checks them against a real folder
+_RUN_STATUS: tuple[Row, ...] = (
+    ("seed_entropy", "", INPUT, "the root `SeedSequence` entropy (`--seed`)"),
+    ("seed_spawn_key", "", INPUT, "the replicate's spawn key, space-separated"),
+)
+_RUN_END: tuple[Row, ...] = (
+    ("status", "", KEY, "`ok`, `error` (see `error`) or `missing` (not run yet: `--resume`)"),
+    ("error", "", KEY, "why the run failed: one line with the file and line, or blank"),
+    ("seconds", "s", KEY, "wall time of the run in its worker"),
+)
+_SUMMARY_STATS: tuple[Row, ...] = (
+    ("metric", "", KEY, "the end-of-run metric (a column of metrics.parquet)"),
+    ("mean", "the metric's", STAT, "mean over replicates"),
+    ("ci_low", "the metric's", STAT, "lower end of the 95% t interval over replicates"),
+    ("ci_high", "the metric's", STAT, "upper end of the 95% t interval over replicates"),
+    ("n", "replicates", STAT, "replicates in which the metric is defined (not NaN)"),
+    ("diff_mean", "the metric's", STAT, "`compare` only: mean paired difference to the first"
+     " scenario's firm in the same position, replicate by replicate"),
+    ("diff_ci_low", "the metric's", STAT, "`compare` only: lower end of its 95% t interval"),
+    ("diff_ci_high", "the metric's", STAT, "`compare` only: upper end of its 95% t interval"),
+)  # fmt: skip
+
+
+def _labels() -> list[Row]:
+    return [(name, "", KEY, meaning) for name, meaning in RUN_LABELS.items()]
+
+
+def _metric_rows() -> list[Row]:
+    rows = []
+    for m in outputs.END_METRICS:
+        source = (
+            None if m.source == "spells" else next(o for o in outputs.OUTPUTS if o.name == m.source)
+        )
+        unit = m.unit or (source.unit if source else "")
+        of = "the spell log" if source is None else f"`{m.source}`"
+        kind = f"end-of-run: {m.reducer} of {of}"
+        rows.append((m.name, unit, kind, outputs.REDUCERS[m.reducer]))
+    return rows
+
+
+def data_files() -> dict[str, tuple[str, list[Row]]]:
+    """Each results table: (what a row is, its columns in order)."""
+    spell_units = {"duration": "weeks", "event": "true/false", "start_step": "week"}
+    firm_position = ("firm_position", "", KEY, "the firm's position in the scenario (0: focal)")
+    return {
+        "timeseries.parquet": (
+            "one row per run, week and firm (with `--record final`, the last week only)",
+            [
+                *_labels(),
+                _VARIED,
+                *((k, "week" if k == "step" else "", KEY, v) for k, v in outputs.KEYS.items()),
+                *((o.name, o.unit, _KINDS[o.kind], o.definition) for o in outputs.OUTPUTS),
+            ],
+        ),
+        "spells.parquet": (
+            "one row per customer spell at a firm (`run` and `compare`; not `sweep`)",
+            [
+                *_labels(),
+                _VARIED,
+                *(
+                    (k, spell_units.get(k, ""), KEY if k == "firm" else "spell", v)
+                    for k, v in SPELL_COLUMNS.items()
+                ),
+            ],
+        ),
+        "metrics.parquet": (
+            "one row per run and firm: the end-of-run metrics",
+            [
+                *_labels(),
+                _VARIED,
+                ("firm", "", KEY, "the firm's name"),
+                firm_position,
+                *_metric_rows(),
+            ],
+        ),
+        "runs.csv": (
+            "one row per planned run, finished or not",
+            # cxsim.store writes no `point` column into runs.csv (yet)
+            [*_labels(), *_RUN_STATUS, _VARIED, *_RUN_END],
+        ),
+        "summary.csv": (
+            "one row per scenario, point, firm and metric, over the replicates",
+            [
+                ("scenario", "", KEY, RUN_LABELS["scenario"]),
+                _VARIED,
+                firm_position,
+                ("firm", "", KEY, "the firm's name"),
+                *_SUMMARY_STATS,
+            ],
+        ),
+    }
+
+
+#: the tables of a results folder that docs/data.md describes
+DATA_FILES = tuple(data_files())
+
+
+def data_dictionary() -> str:
+    """docs/data.md: every column of every results table, its unit and kind."""
+    lines = [
+        "# Data dictionary",
+        "",
+        "<!-- generated by `python -m cxsim.docs` from cxsim/outputs.py and cxsim/runner.py;"
+        " do not edit -->",
+        "",
+        "Every column of the tables in a cxsim results folder (read them all with"
+        " `cxsim.load_results(folder)`). *Kind*: a **key** or **input** labels the row; a"
+        " **state** is the value at the end of the week; a **weekly flow** is what happened"
+        " during the week; an **end-of-run** metric reduces a run to one value per firm with the"
+        " reducer named. (`survival_tests.csv`, the survival tests, is not described here yet.)",
+    ]
+    for name, (row, columns) in data_files().items():
+        lines += ["", f"## `{name}`", "", f"{row[0].upper()}{row[1:]}.", ""]
+        lines += ["| column | unit | kind | definition |", "|---|---|---|---|"]
+        for column, unit, kind, meaning in columns:
+            shown = column if column.startswith("*") else f"`{column}`"
+            lines.append(f"| {shown} | {_cell(unit)} | {_cell(kind)} | {_cell(meaning)} |")
+    return "\n".join(lines) + "\n"
+
+
+def update_data(path: Path = Path("docs/data.md")) -> bool:
+    """Rewrite docs/data.md; True if it changed."""
+    text = data_dictionary()
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
 if __name__ == "__main__":  # pragma: no cover - developer convenience
     changed = update_odd(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("ODD.md"))
     print("ODD.md updated" if changed else "ODD.md already up to date")
+    changed = update_data(Path(sys.argv[2]) if len(sys.argv) > 2 else Path("docs/data.md"))
+    print("docs/data.md updated" if changed else "docs/data.md already up to date")

@@ -43,6 +43,12 @@ CULTURE = outputs.FIGURES["culture_by_level"]
 QUALITY = outputs.FIGURES["quality_visible_invisible"]
 #: the end-of-run metrics drawn against each varied parameter
 SWEEP_METRICS = outputs.SWEEP_METRICS
+#: weeks of the rolling mean a noisy weekly flow is drawn with (a quarter), per column
+SMOOTH = {"churn_rate_weekly": 13}
+#: a grid of more parameters than fit this many panels is drawn as a design (scatter)
+MAX_PANELS = 12
+#: design points per bin of a partial-dependence line, and the most bins
+POINTS_PER_BIN, MAX_BINS = 4, 8
 
 _TS_COLUMNS = ["scenario", "firm", "replicate", "step", *OUTCOMES, *CULTURE, *QUALITY]
 _SPELL_COLUMNS = ["scenario", "firm", "replicate", "duration", "event", "start_step"]
@@ -239,11 +245,15 @@ class Derived:
 def derived(saved: Saved) -> list[Derived]:
     """Every figure and table a folder gets from its saved tables, in the order written: the
     one place that decides what a results folder holds beyond the tables its runs wrote."""
-    ts, spells, metrics = (t is not None for t in (saved.timeseries, saved.spells, saved.metrics))
-    focal = str(saved.metrics["firm"].iloc[0]) if metrics and len(saved.metrics) else ""
+    ts, spells = saved.timeseries is not None, saved.spells is not None
     return [
         *(
-            Derived(m, ts, partial(_over_time, saved, m), _plot("outcome_curve", m))
+            Derived(
+                m,
+                ts,
+                partial(_over_time, saved, m, smooth=SMOOTH.get(m, 1)),
+                _plot("outcome_curve", m, None, _smoothed(SMOOTH.get(m, 1))),
+            )
             for m in OUTCOMES
         ),
         Derived(
@@ -263,50 +273,60 @@ def derived(saved: Saved) -> list[Derived]:
             partial(_logrank, saved),
             note=_undefined_tests,
         ),
-        *(
-            Derived(
-                f"sweep_{metric}_vs_{param}",
-                metrics,
-                partial(_sweep_bands, saved, param, metric),
-                _plot("sweep_lines", param, metric),
-            )
-            for param in saved.varied
-            for metric in SWEEP_METRICS
-        ),
-        Derived(
-            "sweep_heatmap_retained",
-            metrics and len(saved.varied) == 2,
-            partial(_heatmap_means, saved, focal),
-            _plot("sweep_heatmap", *saved.varied[:2], "retained", focal),
-        ),
+        *_sweeps(saved),
     ]
 
 
 # --------------------------------------------------------------------------- statistics needed
 
 
-def _plot(name: str, *args: object) -> Callable[[Any], Any]:
-    """``plots.<name>(statistic, *args)``; matplotlib is imported only when a figure is drawn."""
+def _plot(name: str, *args: object, unpack: bool = False) -> Callable[[Any], Any]:
+    """``plots.<name>(statistic, *args)`` (``*statistic`` if ``unpack``); matplotlib is
+    imported only when a figure is drawn."""
 
     def draw(statistic: Any) -> Any:
         from . import plots
 
-        return getattr(plots, name)(statistic, *args)
+        first = tuple(statistic) if unpack else (statistic,)
+        return getattr(plots, name)(*first, *args)
 
     return draw
 
 
-def _over_time(saved: Saved, *columns: str) -> pd.DataFrame | dict[str, pd.DataFrame]:
+def _over_time(
+    saved: Saved, *columns: str, smooth: int = 1
+) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Each column's band per scenario, firm and step (one column: its band; several: a dict);
-    skip if every value is undefined."""
+    skip if every value is undefined. ``smooth`` > 1: each replicate's weekly values are first
+    replaced by their rolling mean over that many weeks (weekly churn is mostly noise)."""
     ts = saved.timeseries
     if ts.empty:
         raise _Skip("timeseries.parquet has no rows")
     if not any(np.isfinite(ts[c].to_numpy(float)).any() for c in columns):
         are = "is" if len(columns) == 1 else "are"
         raise _Skip(f"{' and '.join(columns)} {are} undefined in every run (NaN)")
+    if smooth > 1:
+        ts = _rolling(ts, list(columns), smooth)
     bands = {c: stats.replicate_bands(ts, ["scenario", "firm", "step"], c) for c in columns}
     return bands[columns[0]] if len(columns) == 1 else bands
+
+
+def _rolling(ts: pd.DataFrame, columns: list[str], weeks: int) -> pd.DataFrame:
+    """Each replicate's ``columns`` replaced by their trailing mean over ``weeks`` weeks
+    (fewer at the start; NaN weeks are left out of the mean)."""
+    keys = ["scenario", "firm", "replicate"]
+    ts = ts.sort_values([*keys, "step"], kind="stable")
+    rolled = (
+        ts.groupby(keys, sort=False, observed=True, dropna=False)[columns]
+        .rolling(weeks, min_periods=1)
+        .mean()
+        .reset_index(level=list(range(len(keys))), drop=True)
+    )
+    return ts.assign(**{c: rolled[c] for c in columns})
+
+
+def _smoothed(weeks: int) -> str | None:
+    return f"{weeks}-week rolling mean" if weeks > 1 else None
 
 
 def _survival(saved: Saved) -> pd.DataFrame:
@@ -337,24 +357,112 @@ def _undefined_tests(tests: pd.DataFrame) -> str | None:
         return None
     reasons = "; ".join(dict.fromkeys(undefined["note"].str.removeprefix("undefined: ")))
     return (
-        f"log-rank test undefined for {len(undefined)} of {len(tests)}"
+        f"survival test undefined for {len(undefined)} of {len(tests)}"
         f" firm pair(s) ({reasons}); its p_value is left blank"
     )
 
 
-def _sweep_bands(saved: Saved, param: str, metric: str) -> pd.DataFrame:
+def _sweeps(saved: Saved) -> list[Derived]:
+    """The sweep figures. On a full grid: each metric against each parameter, one panel per
+    combination of the others (an interaction shows as panels that differ), and a heatmap of
+    ``retained`` per firm for two parameters. On a design table (points not on a grid): each
+    metric against each parameter as a scatter of the points with a partial-dependence line,
+    and ``retained`` over the plane of the first two parameters."""
+    on = saved.metrics is not None
+    varied = saved.varied
+    names = _param_names(saved)
+    grid = on and _is_grid(saved.metrics, varied)
+    out = []
+    for param in varied:
+        others = [p for p in varied if p != param]
+        for metric in SWEEP_METRICS:
+            name = f"sweep_{metric}_vs_{param}"
+            if grid:
+                draw = _plot("sweep_lines", param, metric, others, names)
+                out.append(Derived(name, on, partial(_sweep_bands, saved, metric), draw))
+            else:
+                draw = _plot("sweep_scatter", param, metric, names, unpack=True)
+                out.append(Derived(name, on, partial(_design_bands, saved, param, metric), draw))
+    two = len(varied) == 2
+    heat = _plot("sweep_heatmap", *varied[:2], "retained", names)
+    out.append(
+        Derived(
+            "sweep_heatmap_retained", grid and two, partial(_sweep_bands, saved, "retained"), heat
+        )
+    )
+    plane = _plot("sweep_map", *varied[:2], "retained", names)
+    out.append(
+        Derived(
+            "sweep_map_retained",
+            on and not grid and len(varied) >= 2,
+            partial(_sweep_bands, saved, "retained"),
+            plane,
+        )
+    )
+    return out
+
+
+def _is_grid(metrics: pd.DataFrame, varied: list[str]) -> bool:
+    """Whether the points run are every combination of the values each parameter takes (and
+    the combinations of all but one fit in ``MAX_PANELS`` panels)."""
+    if len(varied) <= 1:
+        return True
+    points = metrics[varied].drop_duplicates()
+    levels = [points[p].nunique(dropna=False) for p in varied]
+    if len(points) != int(np.prod(levels)):
+        return False
+    return int(np.prod(levels)) // max(levels) <= MAX_PANELS
+
+
+def _param_names(saved: Saved) -> dict[str, str]:
+    """A readable label per varied key path: ``firms.0.cco.ceo_backing`` reads
+    "Focal: cco ceo backing" (the firm's name where every scenario gives it the same one)."""
+    names = {}
+    for key in saved.varied:
+        parts = key.split(".")
+        if len(parts) >= 3 and parts[0] == "firms" and parts[1].isdigit():
+            i = int(parts[1])
+            named = {f[i] for f in (saved.firms or {}).values() if i < len(f)}
+            who = named.pop() if len(named) == 1 else f"firm {i}"
+            rest = parts[2:]
+        else:
+            who, rest = parts[0], parts[1:]
+        names[key] = f"{who}: {' '.join(rest).replace('_', ' ')}" if rest else who.replace("_", " ")
+    return names
+
+
+def _sweep_bands(saved: Saved, metric: str) -> pd.DataFrame:
+    """The metric's band per scenario, firm and point (every varied parameter)."""
     if saved.metrics.empty:
         raise _Skip("metrics.parquet has no rows")
     _defined(saved.metrics, metric, "at every point")
-    return stats.replicate_bands(saved.metrics, ["scenario", "firm", param], metric)
+    return stats.replicate_bands(saved.metrics, ["scenario", "firm", *saved.varied], metric)
 
 
-def _heatmap_means(saved: Saved, firm: str) -> pd.DataFrame:
-    if saved.metrics.empty:
-        raise _Skip("metrics.parquet has no rows")
-    focal = saved.metrics[saved.metrics["firm"] == firm]
-    _defined(focal, "retained", f"for {firm} at every point")
-    return stats.replicate_bands(focal, ["firm", *saved.varied], "retained")
+def _design_bands(saved: Saved, param: str, metric: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The metric's band per design point, and the partial-dependence line of ``param``: the
+    band of the point means in each bin of ``param`` (each value, if it takes few), centred
+    at the mean of ``param`` in the bin."""
+    points = _sweep_bands(saved, metric)
+    col = points[param]
+    numeric = (
+        pd.api.types.is_numeric_dtype(col)
+        and not pd.api.types.is_bool_dtype(col)
+        and bool(np.isfinite(col.to_numpy(float)).all())
+    )
+    distinct = col.nunique(dropna=False)
+    if numeric and distinct > MAX_BINS:
+        bins = min(MAX_BINS, max(2, distinct // POINTS_PER_BIN))
+        uniq = np.sort(col.unique())  # bin the distinct values: a point stays in one bin
+        of = np.arange(len(uniq)) * bins // len(uniq)
+        centres = pd.Series(uniq).groupby(of).transform("mean").to_numpy()
+        centre = col.map(dict(zip(uniq, centres, strict=True)))
+    else:
+        centre = col
+    trend = stats.replicate_bands(
+        points.assign(_centre=centre.to_numpy()), ["scenario", "firm", "_centre"], "mean"
+    )
+    return points, trend.rename(columns={"_centre": param})
 
 
 # --------------------------------------------------------------------------- drawing

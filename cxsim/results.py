@@ -12,7 +12,7 @@ OUT/
   metrics.parquet         one row per run and firm: the end-of-run metrics summary.csv averages
   runs.csv                one row per run: inputs, seed, status, error, seconds
   summary.csv             per scenario (and point) and firm: metric mean and 95% CI
-  survival_tests.csv      log-rank tests between scenarios, with a note where undefined
+  survival_tests.csv      survival compared between scenarios, paired across replicates
   metadata.json           resolved scenarios, seeds, versions, time, command line
   figures/                PNG and SVG
 ```

@@ -29,14 +29,21 @@ from .model import CXModel
 from .scenario import Scenario, ScenarioError, apply_overrides
 
 __all__ = [
+    "RUN_LABELS",
+    "SAMPLERS",
+    "SPELL_COLUMNS",
     "RunResult",
     "RunSpec",
     "grid",
+    "integer_keys",
     "make_plan",
+    "parse_range",
+    "parse_sample",
     "parse_vary",
     "run_metrics",
     "run_one",
     "run_plan",
+    "sample_points",
     "scenario_labels",
 ]
 
@@ -58,6 +65,7 @@ class RunSpec:
     point: dict[str, Any] = field(default_factory=dict)
     record: str = "every"
     spells: bool = True
+    point_index: int = 0  # the point's position in the sweep (the ``p`` of ``run_id``)
 
     @property
     def seed(self) -> int:
@@ -114,10 +122,123 @@ def parse_vary(text: str, max_points: int = 100_000) -> tuple[str, list[Any]]:
         if all(float(v).is_integer() for v in (lo, hi)) and (hi - lo) % max(n - 1, 1) == 0:
             values = [int(v) if float(v).is_integer() else v for v in values]
         return key, values
+    if len(parts) == 2 and "," not in spec and _numbers(parts):
+        raise ScenarioError(
+            f"--vary {key}: the range {spec!r} has no n: give lo:hi:n for a grid, or add"
+            f" --sample lhs:N (or sobol:N) to sample it"
+        )
     values = [parse_value(v.strip()) for v in spec.split(",") if v.strip()]
     if not values:
         raise ScenarioError(f"--vary {key}: no values")
     return key, values
+
+
+def _numbers(texts: list[str]) -> bool:
+    """True if every text is a number."""
+    try:
+        [float(t) for t in texts]
+    except ValueError:
+        return False
+    return True
+
+
+#: the designs of ``--sample KIND:N`` (from ``scipy.stats.qmc``)
+SAMPLERS = ("lhs", "sobol")
+
+
+def parse_sample(text: str, max_points: int = 100_000) -> tuple[str, int]:
+    """``lhs:N`` or ``sobol:N`` → (kind, N); Sobol' needs N a power of 2 to keep its balance."""
+    kind, sep, count = text.partition(":")
+    kind = kind.strip().lower()
+    if not sep or kind not in SAMPLERS:
+        raise ScenarioError(f"--sample {text!r}: expected KIND:N with KIND one of {SAMPLERS}")
+    try:
+        n = int(count)
+    except ValueError:
+        raise ScenarioError(f"--sample {text!r}: N must be a whole number") from None
+    if n < 1:
+        raise ScenarioError(f"--sample {text!r}: N must be >= 1")
+    if n > max_points:
+        raise ScenarioError(
+            f"--sample {text!r}: {n:,} points is over the limit of {max_points:,} runs"
+            " (raise it with --max-runs)"
+        )
+    if kind == "sobol" and n & (n - 1):
+        below = 1 << (n.bit_length() - 1)
+        raise ScenarioError(
+            f"--sample {text!r}: Sobol' points are balanced only for N a power of 2"
+            f" (try sobol:{below} or sobol:{below * 2}, or lhs:{n})"
+        )
+    return kind, n
+
+
+def parse_range(text: str) -> tuple[str, tuple[float, float]]:
+    """``key.path=lo:hi`` (a range to sample, without n) → (key, (lo, hi)), finite and lo < hi."""
+    key, sep, spec = text.partition("=")
+    key = key.strip()
+    parts = spec.split(":")
+    if not sep or not key or len(parts) != 2:
+        raise ScenarioError(f"--vary {text!r}: with --sample, expected key.path=lo:hi")
+    try:
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ScenarioError(f"--vary {key}: range {spec!r} must be lo:hi numbers") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ScenarioError(f"--vary {key}: range {spec!r} must be finite with lo < hi")
+    return key, (lo, hi)
+
+
+def integer_keys(scenario: Scenario, keys: Iterable[str]) -> set[str]:
+    """The key paths among ``keys`` whose value in ``scenario`` is a whole number (an int field)."""
+    data = scenario.model_dump(mode="json")
+    found = set()
+    for key in keys:
+        node: Any = data
+        for part in key.split("."):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                node = None
+                break
+        if isinstance(node, int) and not isinstance(node, bool):
+            found.add(key)
+    return found
+
+
+def sample_points(
+    ranges: dict[str, tuple[float, float]],
+    kind: str,
+    n: int,
+    seed: int,
+    integers: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """``n`` points of a Latin hypercube or scrambled Sobol' design over ``ranges``.
+
+    The design's generator is seeded from ``seed`` (the job's ``--seed``), so the same command
+    samples the same points; keys in ``integers`` are rounded to whole numbers.
+    """
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    d = len(ranges)
+    if kind == "lhs":
+        unit = qmc.LatinHypercube(d, rng=rng).random(n)
+    elif kind == "sobol":
+        unit = qmc.Sobol(d, rng=rng).random_base2(int(n).bit_length() - 1)
+    else:
+        raise ScenarioError(f"--sample: unknown kind {kind!r}; expected one of {SAMPLERS}")
+    lows, highs = zip(*ranges.values(), strict=True)
+    values = qmc.scale(unit, lows, highs)
+    integers = integers or set()
+    return [
+        {
+            key: int(np.rint(v)) if key in integers else float(v)
+            for key, v in zip(ranges, row, strict=True)
+        }
+        for row in values
+    ]
 
 
 def grid(varies: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -171,6 +292,7 @@ def make_plan(
                         point=dict(point),
                         record=record,
                         spells=spells,
+                        point_index=p_idx,
                     )
                 )
     return plan
@@ -188,13 +310,33 @@ def run_metrics(ts: pd.DataFrame, spells: pd.DataFrame, steps: int) -> pd.DataFr
     return out
 
 
+#: the columns that label every row of a run's tables, in order, before the point's varied keys
+RUN_LABELS: dict[str, str] = {
+    "run_id": "the run, `s<scenario>-p<point>-r<replicate>` (indices)",
+    "scenario": "the scenario's name (with `#<position>` when two share a name)",
+    "point": "the point's index in the sweep grid, sample or design table (0 without one)",
+    "replicate": "the replicate, from 0; replicate r of every scenario and point shares a seed",
+    "seed": "a 32-bit label of the replicate's seed (its first generated word)",
+}
+#: the columns of a run's spell log after its labels: one row per customer spell at a firm
+SPELL_COLUMNS: dict[str, str] = {
+    "duration": "weeks the spell lasted (to the end of the run if it did not end)",
+    "event": "True if the spell ended in churn, False if still running at the end (censored)",
+    "firm": "the firm's name",
+    "start_step": "the week the spell began (0: a customer of the firm at the start)",
+}
+
+
 def _label(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
-    front = {
+    """``df`` with the run's labels in front: ``RUN_LABELS``, then the point's varied keys."""
+    values = {
         "run_id": spec.run_id,
         "scenario": spec.scenario_name,
+        "point": spec.point_index,
         "replicate": spec.replicate,
         "seed": spec.seed,
     }
+    front = {k: values[k] for k in RUN_LABELS}
     front.update(spec.point)
     labels = pd.DataFrame({k: [v] * len(df) for k, v in front.items()}, index=df.index)
     return pd.concat([labels, df], axis=1)
@@ -214,14 +356,13 @@ def run_one(spec: RunSpec) -> RunResult:
         spells = None
         if spec.spells:
             end = sp["end_step"].fillna(scenario.steps).astype("int64")
-            spells = pd.DataFrame(
-                {
-                    "duration": (end - sp["start_step"]).to_numpy(),
-                    "event": sp["churned"].to_numpy(),
-                    "firm": sp["firm"].astype(str).to_numpy(),
-                    "start_step": sp["start_step"].to_numpy(),
-                }
-            )
+            columns = {
+                "duration": (end - sp["start_step"]).to_numpy(),
+                "event": sp["churned"].to_numpy(),
+                "firm": sp["firm"].astype(str).to_numpy(),
+                "start_step": sp["start_step"].to_numpy(),
+            }
+            spells = pd.DataFrame({k: columns[k] for k in SPELL_COLUMNS})
             spells = _label(spells, spec)
         ts["firm"] = ts["firm"].astype(str)
         return RunResult(

@@ -94,11 +94,19 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
+def _key(key: Any) -> str:
+    """One key as text on one line: quoted if it holds a line break or other control character."""
+    text = str(key)
+    if not text.isprintable():
+        text = repr(text)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _path(loc: tuple[Any, ...], most: int = 8) -> str:
     """``firms.0.name``; a long path (deep nesting) is cut after ``most`` keys."""
     if not loc:
         return "(top level)"
-    keys = [str(k) if len(str(k)) <= 40 else str(k)[:37] + "..." for k in loc[:most]]
+    keys = [_key(k) for k in loc[:most]]
     return ".".join(keys) + ("..." if len(loc) > most else "")
 
 

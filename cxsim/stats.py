@@ -1,7 +1,7 @@
 """Every statistic cxsim reports, DataFrame (or array) in, DataFrame (or tuple) out.
 
 The summary table, the paired differences, the bands drawn around every curve, Kaplan–Meier
-survival, retention of the initial customers and the log-rank tests between scenarios. Replicates
+survival, retention of the initial customers and the survival tests between scenarios. Replicates
 are the unit of uncertainty throughout: each replicate gives one value (or one curve) and the
 95% interval is a t interval across replicates. Nothing here reads or writes a file or draws.
 """
@@ -16,6 +16,7 @@ from scipy import stats
 
 __all__ = [
     "BAND_COLUMNS",
+    "CUSTOMER_LEVEL_CAVEAT",
     "LOGRANK_COLUMNS",
     "difference_table",
     "logrank_tests",
@@ -38,7 +39,23 @@ LOGRANK_COLUMNS = [
     "statistic",
     "p_value",
     "note",
+    "replicates",
+    "horizon",
+    "rmst",
+    "versus_rmst",
+    "rmst_diff_mean",
+    "rmst_diff_ci_low",
+    "rmst_diff_ci_high",
+    "statistic_customer_level",
+    "p_value_customer_level",
+    "note_customer_level",
 ]
+
+#: ``note_customer_level`` where the customer-level log-rank test is defined
+CUSTOMER_LEVEL_CAVEAT = (
+    "treats customers as independent although a replicate's customers share one market:"
+    " overstates significance; use p_value"
+)
 
 
 # --------------------------------------------------------------------------- t intervals
@@ -246,14 +263,84 @@ def _logrank(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float, str]:
     return float(stat), float(p), ""
 
 
-def logrank_tests(spells: pd.DataFrame, firms: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Log-rank tests of each scenario against the first, firm by firm position (statsmodels
-    ``survdiff``), stratified by replicate so that each replicate is compared with its twin.
+def _rmst(g: pd.DataFrame, horizon: float) -> float:
+    """Restricted mean survival time of one replicate's spells: the area under its Kaplan–Meier
+    curve from 0 to ``horizon`` (the expected weeks a customer stays, counting at most
+    ``horizon``); the curve is carried flat past its last event."""
+    from statsmodels.duration.survfunc import SurvfuncRight  # see _logrank
+
+    events = g["event"].to_numpy(bool)
+    if not events.any():
+        return float(horizon)
+    sf = SurvfuncRight(g["duration"].to_numpy(float), events.astype(int))
+    before = sf.surv_times < horizon
+    edges = np.concatenate([[0.0], sf.surv_times[before], [horizon]])
+    heights = np.concatenate([[1.0], sf.surv_prob[before]])
+    return float(np.sum(np.diff(edges) * heights))
+
+
+def _paired_rmst(a: pd.DataFrame, b: pd.DataFrame, horizon: float) -> dict[str, float | int | str]:
+    """Paired t-test (scipy ``ttest_rel``) of two firms' per-replicate restricted mean survival
+    times, replicate r of one against replicate r of the other (they share a seed).
+
+    The replicate is the unit of randomness, so n is the number of replicates both firms have
+    customers in, not the number of customers. Returns the columns of :data:`LOGRANK_COLUMNS`
+    it fills; statistic and p-value are NaN, and ``note`` says why, where the test is undefined.
+    """
+    out: dict[str, float | int | str] = dict.fromkeys(
+        ["statistic", "p_value", "rmst", "versus_rmst"], np.nan
+    )
+    out.update(dict.fromkeys(["rmst_diff_mean", "rmst_diff_ci_low", "rmst_diff_ci_high"], np.nan))
+    out.update(replicates=0, horizon=float(horizon), note="")
+    if a.empty or b.empty:
+        return out | {"note": "undefined: a firm had no customers"}
+    per_rep = pd.DataFrame(
+        {
+            column: pd.Series({r: _rmst(g, horizon) for r, g in firm.groupby("replicate")})
+            for column, firm in (("versus_rmst", a), ("rmst", b))
+        }
+    ).dropna()  # a replicate in which one firm had no customers has nothing to pair with
+    diff = (per_rep["rmst"] - per_rep["versus_rmst"]).to_numpy()
+    n = len(diff)
+    out.update(replicates=n, rmst=per_rep["rmst"].mean(), versus_rmst=per_rep["versus_rmst"].mean())
+    if n:
+        out["rmst_diff_mean"] = float(diff.mean())
+    if not (a["event"].to_numpy(bool).any() or b["event"].to_numpy(bool).any()):
+        return out | {"note": "undefined: no churn events"}
+    if n == 0:
+        return out | {"note": "undefined: no replicate in which both firms had customers"}
+    if n == 1:
+        return out | {"note": "undefined: one replicate; a paired test needs two or more"}
+    _, low, high = t_interval(diff)
+    out.update(rmst_diff_ci_low=low, rmst_diff_ci_high=high)
+    # identical differences leave no spread to test (scipy would warn of precision loss)
+    if np.ptp(diff) <= 1e-9 * max(1.0, float(np.abs(diff).max())):
+        return out | {"note": "undefined: the difference is the same in every replicate"}
+    result = stats.ttest_rel(per_rep["rmst"].to_numpy(), per_rep["versus_rmst"].to_numpy())
+    return out | {"statistic": float(result.statistic), "p_value": float(result.pvalue)}
+
+
+def logrank_tests(
+    spells: pd.DataFrame,
+    firms: dict[str, list[str]] | None = None,
+    horizon: float | None = None,
+) -> pd.DataFrame:
+    """Survival tests of each scenario against the first, firm by firm position.
+
+    ``p_value`` (with ``statistic``, the t statistic) is a paired t-test across replicates of
+    the restricted mean survival time up to ``horizon`` (``rmst``; by default the longest spell
+    in ``spells``, the run length): customers of one replicate share one simulated market, so
+    the replicate, not the customer, is the independent unit, and replicate r of every scenario
+    shares its seed, so replicates are paired. ``rmst_diff_*`` is the mean paired difference
+    (this scenario minus the first, in weeks) and its 95% t interval. The customer-level
+    log-rank test (statsmodels ``survdiff``, stratified by replicate) is kept as
+    ``*_customer_level``; it treats every customer as independent and so overstates
+    significance.
 
     ``firms`` gives each scenario's firms in position order (a firm that never had a customer
     has no spells, so the spells alone could pair the wrong firms); by default the order in
-    ``spells``. Where a test is undefined (no churn, a firm without customers) its statistic and
-    p-value are NaN and ``note`` says why.
+    ``spells``. Where a test is undefined (no churn, a firm without customers, one replicate)
+    its statistic and p-value are NaN and ``note`` (or ``note_customer_level``) says why.
     """
     in_spells = list(dict.fromkeys(spells["scenario"]))
     if firms is None:
@@ -263,6 +350,8 @@ def logrank_tests(spells: pd.DataFrame, firms: dict[str, list[str]] | None = Non
     scenarios = [s for s in firms if s in set(in_spells)]
     if len(scenarios) < 2:
         return pd.DataFrame(columns=LOGRANK_COLUMNS)
+    if horizon is None:
+        horizon = float(spells["duration"].max())
     rows = []
     base = scenarios[0]
     for other in scenarios[1:]:
@@ -277,9 +366,10 @@ def logrank_tests(spells: pd.DataFrame, firms: dict[str, list[str]] | None = Non
                     "firm_position": pos,
                     "firm": fb,
                     "versus_firm": fa,
-                    "statistic": stat,
-                    "p_value": p,
-                    "note": note,
+                    **_paired_rmst(a, b, horizon),
+                    "statistic_customer_level": stat,
+                    "p_value_customer_level": p,
+                    "note_customer_level": note or CUSTOMER_LEVEL_CAVEAT,
                 }
             )
     return pd.DataFrame(rows, columns=LOGRANK_COLUMNS)

@@ -497,6 +497,7 @@ class ResultStore:
             row = {
                 "run_id": spec.run_id,
                 "scenario": spec.scenario_name,
+                "point": spec.point_index,
                 "replicate": spec.replicate,
                 "seed": spec.seed,
                 "seed_entropy": str(spec.entropy),

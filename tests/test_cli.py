@@ -355,3 +355,83 @@ def test_an_old_scenario_key_is_one_warning_line_and_the_run_goes_on(tmp_path: P
     res = invoke("run", path, "-r", "1", "--workers", "1", "--out", tmp_path / "o")
     assert res.exit_code == 0, res.output
     assert "renamed 'empowerment_policy'" in res.output
+
+
+def test_design_blank_cells_keep_the_default_and_errors_name_file_row_column(
+    tmp_path: Path, two_files
+) -> None:
+    design = tmp_path / "design.csv"
+    design.write_text("firms.0.cco.authority,market.switching_cost\n0.5,\n,0.4\n")
+    out = tmp_path / "sw"
+    res = invoke("sweep", two_files[0], "--design", design, "-r", "1", "--workers", "1",
+                 "--steps", "3", "--out", out)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs["market.switching_cost"].isna().tolist() == [True, False]
+    assert runs["firms.0.cco.authority"].isna().tolist() == [False, True]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["options"]["points"] == [
+        {"firms.0.cco.authority": 0.5},
+        {"market.switching_cost": 0.4},
+    ]
+    design.write_text("market.switching_cost,firms.0.cco.authority\n0.1,0.5\n0.2,\n0.3,2\n")
+    res = invoke("sweep", two_files[0], "--design", design, "--out", tmp_path / "no")
+    assert res.exit_code == 2
+    assert f"{design}: row 3, column firms.0.cco.authority: must be <= 1, got 2" in res.output
+    design.write_text("market.nope\n1\n")
+    res = invoke("sweep", two_files[0], "--design", design, "--out", tmp_path / "no")
+    assert f"{design}: row 1, column market.nope: unknown key" in res.output
+    assert not (tmp_path / "no").exists()
+
+
+def test_sweep_samples_ranges_reproducibly(tmp_path: Path, two_files) -> None:
+    args = ["sweep", two_files[0], "--vary", "market.visible_weight=0.2:0.6", "--vary",
+            "market.customers=300:700", "--sample", "lhs:4", "-r", "1", "--workers", "1",
+            "--steps", "3"]  # fmt: skip
+    tables = []
+    for name in ("a", "b"):
+        res = invoke(*args, "--out", tmp_path / name)
+        assert res.exit_code == 0, res.output
+        tables.append(pd.read_csv(tmp_path / name / "runs.csv"))
+    pd.testing.assert_frame_equal(
+        tables[0].drop(columns="seconds"), tables[1].drop(columns="seconds")
+    )
+    runs = tables[0]
+    assert len(runs) == 4
+    assert runs["market.visible_weight"].between(0.2, 0.6).all()
+    assert runs["market.customers"].dtype.kind == "i"
+    ts = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    assert sorted(ts["point"].unique()) == [0, 1, 2, 3]
+    res = invoke(*args, "--seed", "1", "--out", tmp_path / "c")
+    assert not pd.read_csv(tmp_path / "c" / "runs.csv")["market.visible_weight"].equals(
+        runs["market.visible_weight"]
+    )
+    for bad in (
+        ["--vary", "market.visible_weight=0.2:0.6"],
+        ["--vary", "market.visible_weight=0.2:0.6:3", "--sample", "lhs:4"],
+        ["--vary", "market.visible_weight=0.2:0.6", "--sample", "sobol:5"],
+        ["--design", "d.csv", "--sample", "lhs:4"],
+    ):
+        res = invoke("sweep", two_files[0], *bad, "--out", tmp_path / "no")
+        assert res.exit_code == 2, res.output
+    assert not (tmp_path / "no").exists()
+
+
+def test_version_and_python_m_cxsim() -> None:
+    import subprocess
+    import sys
+
+    import cxsim
+
+    res = invoke("--version")
+    assert res.exit_code == 0
+    assert res.output.strip() == f"cxsim {cxsim.__version__}"
+    done = subprocess.run(
+        [sys.executable, "-m", "cxsim", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"cxsim {cxsim.__version__}"
+    done = subprocess.run(
+        [sys.executable, "-m", "cxsim", "--help"], capture_output=True, text=True, check=False
+    )
+    assert "sweep" in done.stdout

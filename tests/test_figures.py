@@ -228,7 +228,7 @@ def test_compare_without_churn_writes_blank_log_rank_tests(tmp_path: Path) -> No
     assert written == figs(*TIME, "retained") | {"survival_tests.csv"}
     assert warnings == [
         SURVIVAL_SKIPPED,
-        "survival_tests.csv: log-rank test undefined for 2 of 2 firm pair(s) (no churn events);"
+        "survival_tests.csv: survival test undefined for 2 of 2 firm pair(s) (no churn events);"
         " its p_value is left blank",
     ]
     tests = pd.read_csv(out / "survival_tests.csv")
@@ -247,7 +247,7 @@ def test_compare_pairs_firms_by_position_when_one_never_had_customers(
     written, warnings = draw(out)
     assert written == figs(*TIME, "survival", "retained") | {"survival_tests.csv"}
     assert warnings == [
-        "survival_tests.csv: log-rank test undefined for 1 of 2 firm pair(s) (a firm had no"
+        "survival_tests.csv: survival test undefined for 1 of 2 firm pair(s) (a firm had no"
         " customers); its p_value is left blank"
     ]
     tests = pd.read_csv(out / "survival_tests.csv").set_index("firm_position")
@@ -276,7 +276,7 @@ def test_sweep_of_a_text_value(text_sweep: Path) -> None:
     assert warnings == []
 
 
-def test_sweep_whose_focal_firm_has_no_customers_skips_its_heatmap(tmp_path: Path) -> None:
+def test_sweep_whose_focal_firm_has_no_customers_leaves_its_panel_blank(tmp_path: Path) -> None:
     # the focal firm A never has a customer, so the share of its initial customers retained is
     # undefined everywhere; one of the varied values is null
     sc = scenario(steps=3, shares=(0.05, 1))
@@ -292,10 +292,43 @@ def test_sweep_whose_focal_firm_has_no_customers_skips_its_heatmap(tmp_path: Pat
     assert metrics.loc[metrics["firm"] == "A", "retained"].isna().all()
     assert metrics["firms.1.brand_promise"].isna().any()
     written, warnings = draw(out)
-    assert written == sweep_figs("firms.0.empowerment_policy", "firms.1.brand_promise")
-    assert warnings == [
-        "figure sweep_heatmap_retained skipped: retained is undefined for A at every point (NaN)"
-    ]
+    # the heatmap has a panel per firm: A's cells read n/a, B's are drawn (it was skipped when
+    # it showed only the focal firm)
+    assert written == sweep_figs("firms.0.empowerment_policy", "firms.1.brand_promise") | figs(
+        "sweep_heatmap_retained"
+    )
+    assert warnings == []
+
+
+def test_a_design_sweep_gets_scatters_and_a_map_not_a_heatmap(tmp_path: Path) -> None:
+    sc = scenario(steps=3)
+    design = tmp_path / "design.csv"
+    design.write_text(
+        "firms.0.empowerment_policy,firms.1.brand_promise\n0.1,0.9\n0.5,0.2\n0.8,0.6\n"
+    )
+    out = build(tmp_path, "sweep", [sc], "--design", design, "-r", "2")
+    written, warnings = draw(out)
+    assert written == sweep_figs("firms.0.empowerment_policy", "firms.1.brand_promise") | figs(
+        "sweep_map_retained"
+    )
+    assert warnings == []
+
+
+def test_weekly_churn_is_drawn_as_a_rolling_mean() -> None:
+    ts = pd.DataFrame(
+        {
+            "scenario": "s",
+            "firm": "F",
+            "replicate": 0,
+            "step": [3, 1, 2],  # out of order: the mean follows the weeks
+            "churn_rate_weekly": [0.0, float("nan"), 0.03],
+        }
+    )
+    (churn,) = [d for d in derived(_saved(timeseries=ts)) if d.name == "churn_rate_weekly"]
+    bands = churn.statistic()
+    assert bands["step"].tolist() == [1, 2, 3]
+    assert pd.isna(bands["mean"].iloc[0])  # week 1 has no value yet: no mean either
+    assert bands["mean"].iloc[1:].tolist() == [pytest.approx(0.03), pytest.approx(0.015)]
 
 
 # --------------------------------------------------------------------------- what a folder gets
@@ -329,7 +362,11 @@ def test_each_derived_file_is_declared_once_with_its_condition() -> None:
     swept = _applying(_saved(metrics=metrics, varied=["p"]))
     assert swept == [f"sweep_{m}_vs_p" for m in SWEEP]
     swept = _applying(_saved(metrics=metrics, varied=["p", "q"]))
-    assert swept[-1] == "sweep_heatmap_retained"
+    assert swept[-1] == "sweep_heatmap_retained"  # one point is a (1 x 1) grid
+    assert len(swept) == 2 * len(SWEEP) + 1
+    design = pd.DataFrame({"scenario": "a", "firm": "F", "p": [1, 2, 3], "q": [3, 1, 2]})
+    swept = _applying(_saved(metrics=design, varied=["p", "q"]))
+    assert swept[-1] == "sweep_map_retained"  # not on a grid: no heatmap of blank cells
     assert len(swept) == 2 * len(SWEEP) + 1
     assert _applying(_saved()) == []
 

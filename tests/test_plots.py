@@ -27,7 +27,7 @@ def _sweep(metrics: pd.DataFrame, param: str, value: str) -> pd.DataFrame:
 
 
 def _cells(metrics: pd.DataFrame, x: str, y: str, value: str) -> pd.DataFrame:
-    return stats.replicate_bands(metrics, ["firm", x, y], value)
+    return stats.replicate_bands(metrics, ["scenario", "firm", x, y], value)
 
 
 def test_figures_are_figures_with_labelled_axes() -> None:
@@ -64,7 +64,7 @@ def test_figures_are_figures_with_labelled_axes() -> None:
             "retained": [0.1, 0.2, 0.3, 0.4],
         }
     )
-    heat = plots.sweep_heatmap(_cells(metrics, "a", "b", "retained"), "a", "b", "retained", "F")
+    heat = plots.sweep_heatmap(_cells(metrics, "a", "b", "retained"), "a", "b", "retained")
     image = heat.axes[0].images[0].get_array()
     np.testing.assert_allclose(image, [[0.1, 0.3], [0.2, 0.4]])
     line = plots.sweep_lines(_sweep(metrics, "a", "retained"), "a", "retained")
@@ -82,9 +82,12 @@ def test_plots_draw_the_table_they_are_given() -> None:
             "mean": [0.2, 0.3, 0.4, 0.6, 0.5, 0.4],
             "low": [0.1, 0.2, 0.3, 0.5, 0.4, 0.3],
             "high": [0.3, 0.5, 0.6, 0.7, 0.6, 0.5],
+            "count": 3,
         }
     )
     fig = plots.outcome_curve(bands, "nps")
+    assert fig.axes[0].get_title().startswith("NPS\n")  # the declared label, not "Nps"
+    assert "n = 3 replicates" in fig.axes[0].get_title()
     lines = fig.axes[0].get_lines()
     assert [line.get_label() for line in lines] == ["s / F", "s / G"]
     np.testing.assert_array_equal(lines[0].get_ydata(), [0.2, 0.3, 0.4])
@@ -173,9 +176,105 @@ def test_sweep_figures_of_text_nulls_and_single_points() -> None:
     _render(fig)
     _render(plots.sweep_lines(_sweep(metrics, "x", "retained"), "x", "retained"))  # one point
     cells = _cells(metrics, "mode", "x", "retained")
-    heat = plots.sweep_heatmap(cells, "mode", "x", "retained", "F")
-    assert [t.get_text() for t in heat.axes[0].texts] == ["0.4", "0.2", "0.6"]
+    heat = plots.sweep_heatmap(cells, "mode", "x", "retained")
+    assert [t.get_text() for t in heat.axes[0].texts] == ["0.4\n±0", "0.2\n±0", "0.6\n±0"]
+    assert {t.get_text() for t in heat.axes[1].texts} == {"n/a"}  # firm G: every panel drawn
     _render(heat)
-    empty = plots.sweep_heatmap(cells, "mode", "x", "retained", "G")
-    assert {t.get_text() for t in empty.axes[0].texts} == {"n/a"}
-    _render(empty)
+
+
+# --------------------------------------------------------------------------- what a figure shows
+
+
+def _grid_metrics() -> pd.DataFrame:
+    """Two scenarios, two firms, a 2 x 3 grid, 3 replicates: backing moves the focal firm's
+    retention only at low commitment (an interaction)."""
+    rows = []
+    for scenario in ("s", "t"):
+        for c in (0.3, 0.9):
+            for b in (0.0, 0.5, 1.0):
+                for r in range(3):
+                    focal = 0.5 + (0.3 * b if c == 0.3 else 0.0) + 0.01 * r
+                    rows.append((scenario, "F", c, b, r, focal))
+                    rows.append((scenario, "G", c, b, r, 0.4 + 0.01 * r))
+    return pd.DataFrame(rows, columns=["scenario", "firm", "c", "b", "replicate", "retained"])
+
+
+def test_a_grid_sweep_shows_the_interaction_panel_by_panel() -> None:
+    metrics = _grid_metrics()
+    bands = stats.replicate_bands(metrics, ["scenario", "firm", "c", "b"], "retained")
+    fig = plots.sweep_lines(bands, "b", "retained", panels=["c"], names={"c": "commitment"})
+    low, high = fig.axes[:2]
+    assert [low.get_title(), high.get_title()] == ["commitment = 0.3", "commitment = 0.9"]
+    assert len(low.containers) == 4  # every scenario and firm, not only the focal one
+    focal_low = low.containers[0].lines[0].get_ydata()
+    focal_high = high.containers[0].lines[0].get_ydata()
+    np.testing.assert_allclose(focal_low, [0.51, 0.66, 0.81])  # slope where commitment is low
+    np.testing.assert_allclose(focal_high, [0.51, 0.51, 0.51])  # flat where it is high
+    assert "n = 3 replicates per point" in fig.get_suptitle()
+    assert low.get_ylabel() == plots.LABELS["retained"]
+    assert "(end of run)" not in low.get_ylabel()
+    _render(fig)
+
+
+def test_colours_follow_the_scenario_and_line_styles_the_firm() -> None:
+    bands = stats.replicate_bands(_grid_metrics(), ["scenario", "firm", "b"], "retained")
+    fig = plots.sweep_lines(bands, "b", "retained")
+    lines = [c.lines[0] for c in fig.axes[0].containers]  # s/F, s/G, t/F, t/G
+    colors = [line.get_color() for line in lines]
+    styles = [line.get_linestyle() for line in lines]
+    assert colors[0] == colors[1] != colors[2] == colors[3]
+    assert styles[0] == styles[2] != styles[1] == styles[3]
+    # the same name has the same colour whatever else is in the folder
+    assert plots.scenario_colors(["t", "s"])["s"] == plots.scenario_colors(["s", "zz"])["s"]
+    assert len(set(plots.scenario_colors(list("abcdefghij")).values())) == 10
+    plt.close(fig)
+
+
+def test_bands_stay_within_the_declared_range() -> None:
+    bands = pd.DataFrame(
+        {
+            "scenario": "s",
+            "firm": "F",
+            "step": [1, 2, 3],
+            "mean": [0.001, 0.002, 0.001],
+            "low": [-0.01, -0.02, -0.01],
+            "high": [0.012, 0.022, 0.011],
+            "count": 2,
+        }
+    )
+    fig = plots.outcome_curve(bands, "churn_rate_weekly")
+    band = fig.axes[0].collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == 0.0
+    assert plots.bounds("nps") == (-100.0, 100.0)
+    assert plots.bounds("profit") == (-np.inf, np.inf)
+    plt.close(fig)
+
+
+def test_a_design_is_a_scatter_with_a_binned_trend() -> None:
+    points = pd.DataFrame(
+        {
+            "scenario": "s",
+            "firm": "F",
+            "x": [0.1, 0.2, 0.7, 0.9],
+            "y": [0.5, 0.1, 0.9, 0.3],
+            "mean": [0.2, 0.3, 0.6, 0.7],
+            "low": [0.1, 0.2, 0.5, 0.6],
+            "high": [0.3, 0.4, 0.7, 0.8],
+            "count": 2,
+        }
+    )
+    trend = stats.replicate_bands(
+        points.assign(x=[0.15, 0.15, 0.8, 0.8]), ["scenario", "firm", "x"], "mean"
+    )
+    fig = plots.sweep_scatter(points, trend, "x", "retained")
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [0.2, 0.3, 0.6, 0.7])
+    trend_line = ax.get_lines()[-1]
+    np.testing.assert_allclose(trend_line.get_ydata(), [0.25, 0.65])
+    assert "4 design points" in ax.get_title()
+    _render(fig)
+    plane = plots.sweep_map(points, "x", "y", "retained")
+    dots = plane.axes[0].collections[-1]
+    np.testing.assert_allclose(dots.get_array(), [0.2, 0.3, 0.6, 0.7])
+    assert not plane.axes[0].images  # dots where the runs are, never cells of n/a
+    _render(plane)

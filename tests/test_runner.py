@@ -10,7 +10,19 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.runner import grid, make_plan, parse_vary, run_one, run_plan
+from cxsim.runner import (
+    RUN_LABELS,
+    SPELL_COLUMNS,
+    grid,
+    integer_keys,
+    make_plan,
+    parse_range,
+    parse_sample,
+    parse_vary,
+    run_one,
+    run_plan,
+    sample_points,
+)
 from cxsim.store import ResultStore, StoreError
 
 from .conftest import small_scenario
@@ -140,3 +152,49 @@ def test_a_killed_worker_loses_only_unfinished_runs() -> None:
     assert all("worker died" in r.error for r in failed)
     redo = [r.spec for r in failed]
     assert all(r.status == "ok" for r in run_plan(redo, workers=1))
+
+
+def test_every_run_table_has_the_point_index() -> None:
+    plan = make_plan([tiny()], replicates=1, root_seed=3, points=[{"steps": 4}, {"steps": 6}])
+    assert [s.point_index for s in plan] == [0, 1]
+    for spec in plan:
+        result = run_one(spec)
+        for table in (result.timeseries, result.metrics, result.spells):
+            assert list(table.columns[: len(RUN_LABELS)]) == list(RUN_LABELS)
+            assert (table["point"] == int(spec.run_id.split("-")[1][1:])).all()
+        assert list(result.spells.columns[len(RUN_LABELS) + 1 :]) == list(SPELL_COLUMNS)
+
+
+def test_sample_points_are_a_seeded_latin_hypercube_or_sobol_design() -> None:
+    ranges = {"market.customers": (100.0, 1000.0), "market.visible_weight": (0.2, 0.6)}
+    ints = integer_keys(tiny(), [*ranges, "market.nope", "firms.9.name"])
+    assert ints == {"market.customers"}
+    lhs = sample_points(ranges, "lhs", 8, seed=7, integers=ints)
+    assert lhs == sample_points(ranges, "lhs", 8, seed=7, integers=ints)
+    assert lhs != sample_points(ranges, "lhs", 8, seed=8, integers=ints)
+    weights = np.array([p["market.visible_weight"] for p in lhs])
+    # a Latin hypercube puts exactly one point in each of the 8 equal slices of each range
+    assert sorted(np.floor((weights - 0.2) / 0.4 * 8).astype(int)) == list(range(8))
+    assert all(isinstance(p["market.customers"], int) for p in lhs)
+    assert all(100 <= p["market.customers"] <= 1000 for p in lhs)
+    sobol = sample_points(ranges, "sobol", 16, seed=7)
+    assert len(sobol) == 16
+    assert len({p["market.visible_weight"] for p in sobol}) == 16
+    assert all(isinstance(p["market.customers"], float) for p in sobol)
+
+
+def test_parse_sample_and_range() -> None:
+    assert parse_sample("lhs:10") == ("lhs", 10)
+    assert parse_sample("Sobol:64") == ("sobol", 64)
+    assert parse_range("market.visible_weight=0.2:0.6") == ("market.visible_weight", (0.2, 0.6))
+    for bad in ["lhs", "grid:4", "lhs:x", "lhs:0", "sobol:10", "lhs:200001"]:
+        with pytest.raises(cxsim.ScenarioError):
+            parse_sample(bad)
+    with pytest.raises(cxsim.ScenarioError, match="sobol:8 or sobol:16"):
+        parse_sample("sobol:10")
+    for bad in ["a=1", "a=1:2:3", "a=2:1", "a=0:inf", "a=x:1", "=0:1"]:
+        with pytest.raises(cxsim.ScenarioError):
+            parse_range(bad)
+    with pytest.raises(cxsim.ScenarioError, match="--sample"):
+        parse_vary("market.visible_weight=0.2:0.6")
+    assert parse_vary("name=a:b") == ("name", ["a:b"])

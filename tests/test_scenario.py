@@ -510,3 +510,12 @@ def test_the_shipped_scenarios_use_no_old_key() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             cxsim.load_scenario(path)
+
+
+def test_a_key_with_a_line_break_stays_on_one_line() -> None:
+    data = small_scenario()
+    data["firms"][0]["organization"]["\n"] = None
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(data)
+    assert "\n" not in str(info.value)
+    assert "firms.0.organization.'\\n': unknown key" in str(info.value)

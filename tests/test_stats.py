@@ -1,5 +1,5 @@
 """The statistics: t intervals and replicate bands, summaries, paired differences, Kaplan–Meier
-survival, retention and log-rank tests; checked against hand counts, scipy and statsmodels."""
+survival, retention and survival tests; checked against hand counts, scipy and statsmodels."""
 
 from __future__ import annotations
 
@@ -246,22 +246,98 @@ def test_retention_at_the_last_week_is_the_retained_metric() -> None:
         )
 
 
-# --------------------------------------------------------------------------- log-rank
+# --------------------------------------------------------------------------- survival tests
 
 
-def test_logrank_finds_a_real_difference_and_not_a_fake_one() -> None:
-    rng = np.random.default_rng(1)
+def _exponential_spells(
+    effects: list[float], customers: int, seed: int, market_sd: float = 0.0
+) -> pd.DataFrame:
+    """Scenarios "a" and "b", one replicate per effect: exponential stays (mean 10 weeks,
+    censored at 30), scaled in replicate r by a market effect shared by both scenarios and, for
+    "b", by ``exp(effects[r])``."""
+    rng = np.random.default_rng(seed)
+    market = rng.normal(0.0, market_sd, len(effects))
     frames = []
-    for scenario, scale in [("base", 10.0), ("same", 10.0), ("worse", 4.0)]:
-        for rep in range(3):
-            d = np.ceil(rng.exponential(scale, 300))
-            frames.append(make_spells(d, d < 40, replicate=rep, scenario=scenario))
-    tests = stats.logrank_tests(pd.concat(frames)).set_index("scenario")
-    assert tests.loc["worse", "p_value"] < 1e-6
-    assert tests.loc["same", "p_value"] > 0.001
+    for rep, effect in enumerate(effects):
+        for scenario, e in (("a", 0.0), ("b", effect)):
+            d = np.ceil(rng.exponential(10.0 * np.exp(market[rep] + e), customers))
+            frames.append(make_spells(np.minimum(d, 30), d < 30, replicate=rep, scenario=scenario))
+    return pd.concat(frames, ignore_index=True)
 
 
-def test_logrank_is_statsmodels_survdiff_stratified_by_replicate() -> None:
+def test_many_customers_do_not_make_replicates_that_disagree_significant() -> None:
+    """Issue 12: 5,000 customers per firm and replicate, but the replicates disagree on the
+    direction of the difference. Counted customer by customer the difference is overwhelming;
+    counted replicate by replicate (the unit of randomness) it is not."""
+    spells = _exponential_spells([0.5, -0.3, 0.4, -0.2], customers=5000, seed=1)
+    row = stats.logrank_tests(spells).iloc[0]
+    assert row["p_value_customer_level"] < 1e-6
+    assert row["note_customer_level"] == stats.CUSTOMER_LEVEL_CAVEAT
+    assert row["p_value"] > 0.2
+    assert (row["replicates"], row["note"]) == (4, "")
+    assert row["rmst_diff_ci_low"] < 0 < row["rmst_diff_ci_high"]
+
+
+def test_a_consistent_difference_is_significant_across_replicates() -> None:
+    """Scenario "b" keeps customers 26% shorter in every replicate, while the replicates'
+    markets differ far more than that: the pairing removes the market effect."""
+    spells = _exponential_spells([-0.3] * 6, customers=500, seed=2, market_sd=0.5)
+    row = stats.logrank_tests(spells).iloc[0]
+    assert row["p_value"] < 0.01
+    assert row["statistic"] < 0
+    assert row["rmst_diff_ci_high"] < 0
+    assert row["rmst_diff_mean"] == pytest.approx(row["rmst"] - row["versus_rmst"])
+    unpaired = scipy_stats.ttest_ind(
+        *[
+            [stats._rmst(g, 30.0) for _, g in spells[spells.scenario == s].groupby("replicate")]
+            for s in "ba"
+        ]
+    )
+    assert unpaired.pvalue > 0.05  # unpaired, the shared market effect would drown it
+
+
+def test_paired_test_is_scipy_ttest_rel_of_hand_computed_rmst() -> None:
+    """Restricted mean survival up to week 6, by hand: the area under each step curve."""
+    table = {  # replicate: (firm in "a", firm in "b"), as (durations, events)
+        0: (([2, 4], [True, True]), ([3, 5], [True, True])),
+        1: (([1, 3], [True, True]), ([2, 3, 3, 5], [True, False, True, True])),
+        2: (([2, 8], [True, False]), ([6, 6], [False, False])),
+    }
+    # a: mean of the stays 3; 2; 2 then 6 - 2 = 4 weeks at 1/2 -> 4
+    # b: 4; 1 x 2 + 0.75 x 1 + 0.5 x 2 = 3.75 (the hand Kaplan-Meier test above); 6
+    rmst_a, rmst_b = [3.0, 2.0, 4.0], [4.0, 3.75, 6.0]
+    spells = pd.concat(
+        make_spells(d, e, replicate=rep, scenario=s)
+        for rep, pair in table.items()
+        for s, (d, e) in zip("ab", pair, strict=True)
+    )
+    row = stats.logrank_tests(spells, horizon=6.0).iloc[0]
+    expected = scipy_stats.ttest_rel(rmst_b, rmst_a)
+    assert (row["statistic"], row["p_value"]) == pytest.approx(
+        (expected.statistic, expected.pvalue), rel=1e-12
+    )
+    interval = expected.confidence_interval()
+    assert (row["rmst_diff_mean"], row["rmst_diff_ci_low"], row["rmst_diff_ci_high"]) == (
+        pytest.approx((np.mean(rmst_b) - np.mean(rmst_a), interval.low, interval.high))
+    )
+    assert (row["rmst"], row["versus_rmst"]) == pytest.approx((np.mean(rmst_b), np.mean(rmst_a)))
+    assert (row["replicates"], row["horizon"]) == (3, 6.0)
+    # by default the horizon is the longest spell (the run length): here 8 weeks
+    assert stats.logrank_tests(spells).iloc[0]["horizon"] == 8.0
+
+
+def test_one_replicate_leaves_the_paired_test_undefined() -> None:
+    spells = _exponential_spells([-0.5], customers=400, seed=3)
+    row = stats.logrank_tests(spells).iloc[0]
+    assert row[["p_value", "statistic"]].isna().all()
+    assert row["note"] == "undefined: one replicate; a paired test needs two or more"
+    assert row["replicates"] == 1
+    assert row["rmst_diff_mean"] < 0
+    assert row[["rmst_diff_ci_low", "rmst_diff_ci_high"]].isna().all()
+    assert row["p_value_customer_level"] < 0.05  # still given, with its caveat
+
+
+def test_customer_level_test_is_statsmodels_survdiff_stratified_by_replicate() -> None:
     rng = np.random.default_rng(2)
     frames = []
     for scenario, scale in [("a", 8.0), ("b", 6.0)]:
@@ -277,38 +353,51 @@ def test_logrank_is_statsmodels_survdiff_stratified_by_replicate() -> None:
         strata=spells["replicate"].to_numpy(),
     )
     assert (row["scenario"], row["versus"], row["note"]) == ("b", "a", "")
-    assert (row["statistic"], row["p_value"]) == pytest.approx(expected, rel=1e-12)
+    got = (row["statistic_customer_level"], row["p_value_customer_level"])
+    assert got == pytest.approx(expected, rel=1e-12)
     unstratified = survdiff(
         spells["duration"].to_numpy(float),
         spells["event"].to_numpy(int),
         (spells["scenario"] == "b").to_numpy(int),
     )
-    assert row["statistic"] != pytest.approx(unstratified[0], rel=1e-6)
+    assert row["statistic_customer_level"] != pytest.approx(unstratified[0], rel=1e-6)
 
 
-def test_logrank_is_blank_and_says_why_where_undefined() -> None:
+def test_survival_tests_are_blank_and_say_why_where_undefined() -> None:
     calm = [
         make_spells([5, 5], [False, False], scenario=s, replicate=r) for s in "ab" for r in (0, 1)
     ]
     tests = stats.logrank_tests(pd.concat(calm))
-    assert tests["p_value"].isna().all()
+    assert tests[["p_value", "statistic", "p_value_customer_level"]].isna().all().all()
     assert list(tests["note"]) == ["undefined: no churn events"]
+    assert list(tests["note_customer_level"]) == ["undefined: no churn events"]
+    # the same churn in every replicate of both: no spread across replicates to test
+    twins = [
+        make_spells([2, 5], [True, False], scenario=s, replicate=r) for s in "ab" for r in (0, 1)
+    ]
+    row = stats.logrank_tests(pd.concat(twins)).iloc[0]
+    assert np.isnan(row["p_value"])
+    assert row["note"] == "undefined: the difference is the same in every replicate"
+    assert row["rmst_diff_mean"] == 0.0
     # a firm without customers has no spells: pairing must follow the firms' positions
     base = pd.concat([make_spells([1, 5], [True, False], scenario="a", firm="X")])
     other = pd.concat(
-        [
-            make_spells([2, 5], [True, False], scenario="b", firm="X"),
-            make_spells([3, 5], [True, False], scenario="b", firm="Y"),
-        ]
+        [make_spells([2, 5], [True, False], scenario="b", firm="X", replicate=r) for r in (0, 1)]
+        + [make_spells([3, 5], [True, False], scenario="b", firm="Y")]
     )
     tests = stats.logrank_tests(pd.concat([base, other]), {"a": ["X", "Y"], "b": ["X", "Y"]})
     assert list(tests["versus_firm"]) == ["X", "Y"]
     assert list(tests["firm"]) == ["X", "Y"]
-    assert tests["note"].tolist() == ["", "undefined: a firm had no customers"]
-    assert tests["p_value"].notna().tolist() == [True, False]
+    # X: "a" ran replicate 0 only, so one replicate pairs
+    assert tests["note"].tolist() == [
+        "undefined: one replicate; a paired test needs two or more",
+        "undefined: a firm had no customers",
+    ]
+    assert tests["replicates"].tolist() == [1, 0]
+    assert tests["p_value_customer_level"].notna().tolist() == [True, False]
 
 
-def test_logrank_of_one_scenario_is_an_empty_table() -> None:
+def test_survival_tests_of_one_scenario_are_an_empty_table() -> None:
     tests = stats.logrank_tests(make_spells([1, 2], [True, True]))
     assert tests.empty
     assert list(tests.columns) == stats.LOGRANK_COLUMNS
