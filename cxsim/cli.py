@@ -4,6 +4,11 @@ Exit codes: 0 success, 1 a run failed (the others are kept), 2 bad input or an u
 folder (one line on stderr, nothing written), 130 interrupted by Ctrl-C and 143 by SIGTERM
 (129 SIGHUP): finished runs kept; rerun with ``--resume``.
 Set ``CXSIM_DEBUG=1`` to see a traceback instead of the one-line message.
+
+(Over 350 lines: the five commands share their option types, and the sweep's input checks
+(``--vary``/``--sample`` keys, the ``--design`` table with errors naming its row and column)
+raise this module's ``InputError`` and show deprecations through its ``say``; parsing itself is
+in :mod:`cxsim.designs`.)
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import typer
 
+from .designs import grid, integer_keys, parse_range, parse_sample, parse_vary, sample_points
 from .job import Interrupted, Job, JobError, draw, execute, out_console, say
 from .limits import DEFAULT_MAX_CUSTOMER_WEEKS, DEFAULT_MAX_RUNS, LimitError, check_runs
-from .runner import grid, integer_keys, parse_range, parse_sample, parse_vary, sample_points
 from .scenario import (
     Scenario,
     ScenarioError,

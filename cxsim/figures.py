@@ -1,15 +1,16 @@
 """What a results folder gets from its saved tables: the figures and derived tables, declared
 once in :func:`derived`, each with the statistic it needs and the condition under which it applies.
 
-For each one, :mod:`cxsim.stats` computes the statistic (DataFrame to DataFrame), :mod:`cxsim.plots`
-draws it (DataFrame to Figure), and this module decides, reads and writes. It never runs the model.
+For each one, :mod:`cxsim.stats` computes the statistic (DataFrame to DataFrame),
+:mod:`cxsim.plots` (or :mod:`cxsim.sweep_plots`) draws it (DataFrame to Figure), and this
+module decides, reads and writes. It never runs the model.
 
 Degenerate but valid results (no churn, a firm without customers, one step, one replicate, a
 sweep of one point or of text values) never stop a draw: a figure shows what can be shown, and
 one that cannot be drawn at all is skipped with one warning line. A folder whose files cannot be
 read raises :class:`StoreError` with one line naming the file.
 
-Length (about 400 lines): the declaration needs the defensive reading of a folder (each saved
+Length (about 520 lines): the declaration needs the defensive reading of a folder (each saved
 table checked for exactly the columns the declared figures use) and atomic writing; those ~150
 lines are folder I/O and belong with :mod:`cxsim.store` once it is free to change.
 """
@@ -281,14 +282,15 @@ def derived(saved: Saved) -> list[Derived]:
 
 
 def _plot(name: str, *args: object, unpack: bool = False) -> Callable[[Any], Any]:
-    """``plots.<name>(statistic, *args)`` (``*statistic`` if ``unpack``); matplotlib is
-    imported only when a figure is drawn."""
+    """``plots.<name>(statistic, *args)`` (``sweep_plots`` for a ``sweep_`` name;
+    ``*statistic`` if ``unpack``); matplotlib is imported only when a figure is drawn."""
 
     def draw(statistic: Any) -> Any:
-        from . import plots
+        from . import plots, sweep_plots
 
+        module = sweep_plots if name.startswith("sweep_") else plots
         first = tuple(statistic) if unpack else (statistic,)
-        return getattr(plots, name)(*first, *args)
+        return getattr(module, name)(*first, *args)
 
     return draw
 

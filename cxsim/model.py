@@ -1,5 +1,8 @@
 """CXModel: leadership commitment cascades through organizations, shapes every customer
-interaction, and so shapes churn. ``step()`` reads as the process list of ODD.md §3."""
+interaction, and so shapes churn. ``step()`` reads as the process list of ODD.md §3.
+
+(Just over 350 lines: the model's schedule is one class and reads top to bottom as ODD §3.)
+"""
 
 from __future__ import annotations
 

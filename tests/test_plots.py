@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
-from cxsim import plots, stats
+from cxsim import plots, stats, sweep_plots
 
 from .conftest import make_spells
 
@@ -64,10 +64,10 @@ def test_figures_are_figures_with_labelled_axes() -> None:
             "retained": [0.1, 0.2, 0.3, 0.4],
         }
     )
-    heat = plots.sweep_heatmap(_cells(metrics, "a", "b", "retained"), "a", "b", "retained")
+    heat = sweep_plots.sweep_heatmap(_cells(metrics, "a", "b", "retained"), "a", "b", "retained")
     image = heat.axes[0].images[0].get_array()
     np.testing.assert_allclose(image, [[0.1, 0.3], [0.2, 0.4]])
-    line = plots.sweep_lines(_sweep(metrics, "a", "retained"), "a", "retained")
+    line = sweep_plots.sweep_lines(_sweep(metrics, "a", "retained"), "a", "retained")
     assert line.axes[0].get_xlabel() == "a"
     plt.close("all")
 
@@ -96,7 +96,7 @@ def test_plots_draw_the_table_they_are_given() -> None:
     assert {0.1, 0.3, 0.6} <= set(np.round(band, 12))
     assert fig.axes[0].get_ylabel() == plots.LABELS["nps"]
     sweep = bands.rename(columns={"step": "p"})
-    fig = plots.sweep_lines(sweep, "p", "retained")
+    fig = sweep_plots.sweep_lines(sweep, "p", "retained")
     first = fig.axes[0].containers[0]
     np.testing.assert_array_equal(first.lines[0].get_ydata(), [0.2, 0.3, 0.4])
     plt.close("all")
@@ -170,13 +170,13 @@ def test_sweep_figures_of_text_nulls_and_single_points() -> None:
             "retained": [0.2, np.nan, 0.4, np.nan, 0.6, np.nan],
         }
     )
-    fig = plots.sweep_lines(_sweep(metrics, "mode", "retained"), "mode", "retained")
+    fig = sweep_plots.sweep_lines(_sweep(metrics, "mode", "retained"), "mode", "retained")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b", "null"]
     assert _legend_texts(fig) == ["s / F", "s / G (no data)"]
     _render(fig)
-    _render(plots.sweep_lines(_sweep(metrics, "x", "retained"), "x", "retained"))  # one point
+    _render(sweep_plots.sweep_lines(_sweep(metrics, "x", "retained"), "x", "retained"))  # one point
     cells = _cells(metrics, "mode", "x", "retained")
-    heat = plots.sweep_heatmap(cells, "mode", "x", "retained")
+    heat = sweep_plots.sweep_heatmap(cells, "mode", "x", "retained")
     assert [t.get_text() for t in heat.axes[0].texts] == ["0.4\n±0", "0.2\n±0", "0.6\n±0"]
     assert {t.get_text() for t in heat.axes[1].texts} == {"n/a"}  # firm G: every panel drawn
     _render(heat)
@@ -202,7 +202,7 @@ def _grid_metrics() -> pd.DataFrame:
 def test_a_grid_sweep_shows_the_interaction_panel_by_panel() -> None:
     metrics = _grid_metrics()
     bands = stats.replicate_bands(metrics, ["scenario", "firm", "c", "b"], "retained")
-    fig = plots.sweep_lines(bands, "b", "retained", panels=["c"], names={"c": "commitment"})
+    fig = sweep_plots.sweep_lines(bands, "b", "retained", panels=["c"], names={"c": "commitment"})
     low, high = fig.axes[:2]
     assert [low.get_title(), high.get_title()] == ["commitment = 0.3", "commitment = 0.9"]
     assert len(low.containers) == 4  # every scenario and firm, not only the focal one
@@ -218,7 +218,7 @@ def test_a_grid_sweep_shows_the_interaction_panel_by_panel() -> None:
 
 def test_colours_follow_the_scenario_and_line_styles_the_firm() -> None:
     bands = stats.replicate_bands(_grid_metrics(), ["scenario", "firm", "b"], "retained")
-    fig = plots.sweep_lines(bands, "b", "retained")
+    fig = sweep_plots.sweep_lines(bands, "b", "retained")
     lines = [c.lines[0] for c in fig.axes[0].containers]  # s/F, s/G, t/F, t/G
     colors = [line.get_color() for line in lines]
     styles = [line.get_linestyle() for line in lines]
@@ -266,14 +266,14 @@ def test_a_design_is_a_scatter_with_a_binned_trend() -> None:
     trend = stats.replicate_bands(
         points.assign(x=[0.15, 0.15, 0.8, 0.8]), ["scenario", "firm", "x"], "mean"
     )
-    fig = plots.sweep_scatter(points, trend, "x", "retained")
+    fig = sweep_plots.sweep_scatter(points, trend, "x", "retained")
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [0.2, 0.3, 0.6, 0.7])
     trend_line = ax.get_lines()[-1]
     np.testing.assert_allclose(trend_line.get_ydata(), [0.25, 0.65])
     assert "4 design points" in ax.get_title()
     _render(fig)
-    plane = plots.sweep_map(points, "x", "y", "retained")
+    plane = sweep_plots.sweep_map(points, "x", "y", "retained")
     dots = plane.axes[0].collections[-1]
     np.testing.assert_allclose(dots.get_array(), [0.2, 0.3, 0.6, 0.7])
     assert not plane.axes[0].images  # dots where the runs are, never cells of n/a

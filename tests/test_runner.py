@@ -10,19 +10,15 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.runner import (
-    RUN_LABELS,
-    SPELL_COLUMNS,
+from cxsim.designs import (
     grid,
     integer_keys,
-    make_plan,
     parse_range,
     parse_sample,
     parse_vary,
-    run_one,
-    run_plan,
     sample_points,
 )
+from cxsim.runner import RUN_LABELS, SPELL_COLUMNS, make_plan, run_one, run_plan
 from cxsim.store import ResultStore, StoreError
 
 from .conftest import small_scenario
