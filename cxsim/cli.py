@@ -255,6 +255,7 @@ _COMMON = (
     "overwrite",
     "max_runs",
     "max_customer_weeks",
+    "record",
 )
 
 
@@ -285,6 +286,9 @@ MaxCustomerWeeks = Annotated[
 ]
 
 
+Record = Annotated[
+    str, typer.Option(help="keep the weekly table of 'every' step or only the 'final' one")
+]
 OutFolder = Annotated[
     str,
     typer.Option(help="output folder: new, empty, or written by cxsim (others are refused)"),
@@ -301,6 +305,7 @@ def run(
     workers: Workers = None,
     set_: Sets = None,
     out: OutFolder = "results/run",
+    record: Record = "every",
     resume: Resume = False,
     overwrite: Overwrite = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
@@ -323,12 +328,15 @@ def compare(
     workers: Workers = None,
     set_: Sets = None,
     out: OutFolder = "results/compare",
+    record: Record = "every",
     resume: Resume = False,
     overwrite: Overwrite = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
 ) -> None:
     """Compare scenarios on common random numbers; differences to the first with 95% CIs."""
+    if len(scenarios) < 2:
+        raise InputError("compare needs two or more scenario files (for one, use cxsim run)")
     _execute("compare", _load(scenarios, set_ or [], steps), out, **_common(locals()))
 
 
@@ -362,9 +370,7 @@ def sweep(
     seed: Seed = DEFAULT_SEED,
     workers: Workers = None,
     set_: Sets = None,
-    record: Annotated[str, typer.Option(help="record metrics 'every' step or only 'final'")] = (
-        "final"
-    ),
+    record: Record = "final",
     out: OutFolder = "results/sweep",
     resume: Resume = False,
     overwrite: Overwrite = False,
@@ -396,7 +402,7 @@ def sweep(
             raise InputError(str(exc)) from None
         points = grid(varies)
     options = _common(locals())
-    _execute("sweep", loaded, out, points=points, record=record, spells=False, **options)
+    _execute("sweep", loaded, out, points=points, spells=False, **options)
 
 
 @app.command()

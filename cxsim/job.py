@@ -246,8 +246,9 @@ def _report(summary: pd.DataFrame, out: Path, command: str) -> None:
     """The table shown at the end: headline metrics with 95% half-widths (and Δ for compare)."""
     if summary.empty:
         return
+    versus = "; Δ vs the first scenario" if command == "compare" else ""
     table = Table(
-        title=f"End of run: mean ±95% CI half-width across replicates; Δ vs the first scenario "
+        title=f"End of run: mean ±95% CI half-width across replicates{versus} "
         f"({out / 'summary.csv'})"
     )
     keys = [c for c in summary.columns if c not in _STAT_COLUMNS]

@@ -435,3 +435,26 @@ def test_version_and_python_m_cxsim() -> None:
         [sys.executable, "-m", "cxsim", "--help"], capture_output=True, text=True, check=False
     )
     assert "sweep" in done.stdout
+
+
+def test_compare_needs_two_files_and_only_compare_says_delta(tmp_path: Path, two_files) -> None:
+    res = invoke("compare", two_files[0], "--out", tmp_path / "c1")
+    assert res.exit_code == 2
+    assert "compare needs two or more scenario files" in res.output
+    assert not (tmp_path / "c1").exists()
+    res = invoke("run", two_files[0], "-r", "1", "--workers", "1", "--out", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    assert "Δ vs the first scenario" not in res.output
+    res = invoke("compare", *two_files, "-r", "1", "--workers", "1", "--out", tmp_path / "c2")
+    assert res.exit_code == 0, res.output
+    assert "Δ vs the first scenario" in res.output
+
+
+def test_run_and_compare_take_record_final(tmp_path: Path, two_files) -> None:
+    out = tmp_path / "f"
+    args = ["-r", "2", "--workers", "1", "--record", "final", "--out", out]
+    res = invoke("compare", *two_files, *args)
+    assert res.exit_code == 0, res.output
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert ts["step"].nunique() == 1
+    assert json.loads((out / "metadata.json").read_text())["options"]["record"] == "final"
