@@ -45,11 +45,7 @@ def parse_vary(text: str, max_points: int = 100_000) -> tuple[str, list[Any]]:
             raise ScenarioError(f"--vary {key}: range {spec!r} must be lo:hi:n numbers") from None
         if n < 1:
             raise ScenarioError(f"--vary {key}: a range needs n >= 1 points, got {n}")
-        if n > max_points:
-            raise ScenarioError(
-                f"--vary {key}: {n:,} points is over the limit of {max_points:,} runs"
-                " (raise it with --max-runs)"
-            )
+        _check_points(f"--vary {key}", n, max_points)
         if not (np.isfinite(lo) and np.isfinite(hi)):
             raise ScenarioError(f"--vary {key}: range {spec!r} must have finite ends")
         values = [float(v) for v in np.linspace(lo, hi, n)]
@@ -65,6 +61,15 @@ def parse_vary(text: str, max_points: int = 100_000) -> tuple[str, list[Any]]:
     if not values:
         raise ScenarioError(f"--vary {key}: no values")
     return key, values
+
+
+def _check_points(what: str, n: int, max_points: int) -> None:
+    """Refuse ``n`` points past the run limit before any is made."""
+    if n > max_points:
+        raise ScenarioError(
+            f"{what}: {n:,} points is over the limit of {max_points:,} runs"
+            " (raise it with --max-runs)"
+        )
 
 
 def _numbers(texts: list[str]) -> bool:
@@ -92,11 +97,7 @@ def parse_sample(text: str, max_points: int = 100_000) -> tuple[str, int]:
         raise ScenarioError(f"--sample {text!r}: N must be a whole number") from None
     if n < 1:
         raise ScenarioError(f"--sample {text!r}: N must be >= 1")
-    if n > max_points:
-        raise ScenarioError(
-            f"--sample {text!r}: {n:,} points is over the limit of {max_points:,} runs"
-            " (raise it with --max-runs)"
-        )
+    _check_points(f"--sample {text!r}", n, max_points)
     if kind == "sobol" and n & (n - 1):
         below = 1 << (n.bit_length() - 1)
         raise ScenarioError(

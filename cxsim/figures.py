@@ -17,9 +17,7 @@ lines are folder I/O and belong with :mod:`cxsim.store` once it is free to chang
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import outputs, stats
-from .store import StoreError, temp_path
+from .store import StoreError, write_atomic
 
 __all__ = ["Derived", "Saved", "derived", "draw_figures"]
 
@@ -167,17 +165,11 @@ class _Writer:
         if self.can_write is not None and not self.can_write(path):
             self.warn(f"{self._rel(path)}: exists and was not written by cxsim; left alone")
             return
-        tmp = temp_path(path)
         try:
             path.parent.mkdir(exist_ok=True)
-            write(tmp)
-            os.replace(tmp, path)
         except OSError as exc:
-            _unlink(tmp)
             raise StoreError(f"{path}: cannot write ({_reason(exc)})") from None
-        except BaseException:
-            _unlink(tmp)
-            raise
+        write_atomic(path, write)
         self.written.append(path)
 
     def figure(self, name: str, make: Callable[[], Any]) -> None:
@@ -202,11 +194,6 @@ class _Writer:
         finally:
             if fig is not None:
                 plt.close(fig)
-
-
-def _unlink(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- what a folder gets

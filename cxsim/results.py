@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
 import sys
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -136,21 +134,3 @@ def metadata(
     }
     out.update(extra or {})
     return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)

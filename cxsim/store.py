@@ -40,6 +40,7 @@ __all__ = [
     "plan_hash",
     "plan_record",
     "temp_path",
+    "write_atomic",
 ]
 
 MARKER = ".cxsim-results"
@@ -94,6 +95,25 @@ def temp_path(path: Path) -> Path:
     cxsim's (the manifest lists each temporary name before it is used).
     """
     return path.with_name(f".{path.name}.{os.getpid()}.cxsim-tmp")
+
+
+def write_atomic(path: Path, write: Callable[[Path], None], full_disk_hint: str = "") -> None:
+    """Write ``path`` through ``write(tmp)`` then rename, so a reader never sees half a file.
+
+    On any error (a full disk, say) the temporary file is removed and a ``StoreError`` says
+    what failed (adding ``full_disk_hint`` when the disk is full); files already written stay.
+    """
+    tmp = temp_path(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        hint = full_disk_hint if exc.errno in {errno.ENOSPC, errno.EDQUOT} else ""
+        raise StoreError(f"{path}: cannot write ({_reason(exc)}){hint}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _reason(exc: OSError) -> str:
@@ -170,25 +190,11 @@ class ResultStore:
         folder.mkdir(parents=True, exist_ok=True)
 
     def write_bytes_atomic(self, path: Path, write: Callable[[Path], None]) -> None:
-        """Write ``path`` through ``write(tmp)`` then rename, so a reader never sees half a file.
-
-        On any error (a full disk, say) the temporary file is removed and a ``StoreError`` says
-        what failed; files already written are kept.
-        """
+        """Claim ``path``, then write it atomically (see :func:`write_atomic`)."""
         self._claim_or_fail(path)
-        tmp = temp_path(path)
-        try:
-            write(tmp)
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            hint = ""
-            if exc.errno in {errno.ENOSPC, errno.EDQUOT}:
-                hint = "; free some space and run the same command with --resume"
-            raise StoreError(f"{path}: cannot write ({_reason(exc)}){hint}") from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(
+            path, write, full_disk_hint="; free some space and run the same command with --resume"
+        )
 
     def write_text(self, path: Path, text: str) -> None:
         self.write_bytes_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
