@@ -206,3 +206,10 @@ def test_readme_states_the_limits_and_options_in_force() -> None:
     from cxsim.store import LOCK, MANIFEST, MARKER
 
     assert {MARKER, MANIFEST, LOCK} == set(re.findall(r"`(\.cxsim[\w.-]*)`", section))
+
+
+def test_package_changelog_and_pyproject_agree_on_the_version() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'version = "{cxsim.__version__}"' in pyproject
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## {re.escape(cxsim.__version__)} ", changelog, flags=re.M)
