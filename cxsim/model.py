@@ -43,6 +43,8 @@ class Week:
     complained: np.ndarray  # bool per interaction
     resolved: np.ndarray  # bool per interaction
     outcome: np.ndarray  # outcome level of each problem, in the order of problem.nonzero()
+    major: np.ndarray  # bool: each problem cost the customer money (order of problem.nonzero())
+    path: np.ndarray  # each problem's path, an index into rules.OUTCOME_PATHS (same order)
 
 
 def _validated(scenario: Scenario | dict[str, Any]) -> Scenario:
@@ -199,7 +201,10 @@ class CXModel(mesa.Model):
         quality = rules.interaction_quality(visible, inv, weight, noise)
         none = np.zeros(who.size, dtype=bool)
         empty = np.zeros(0)
-        return Week(who, f, tp, staff, visible, inv, quality, none, none.copy(), none.copy(), empty)
+        return Week(
+            who, f, tp, staff, visible, inv, quality, none, none.copy(), none.copy(), empty,
+            none[:0], empty.astype(np.int64),
+        )
 
     def _problems(self, wk: Week, capability: np.ndarray) -> None:
         m, rng = self.scenario.market, self.rng
@@ -226,6 +231,8 @@ class CXModel(mesa.Model):
         )
         wk.complained[p] = complained
         wk.resolved[p] = resolved
+        wk.major = major
+        wk.path = rules.problem_path(complained, resolved, quick)
 
     def _update_customers(self, wk: Week, week: int) -> None:
         m, c = self.scenario.market, self.customers

@@ -33,6 +33,7 @@ __all__ = [
     "nps_score",
     "per_week",
     "problem_outcome",
+    "problem_path",
     "problem_probability",
     "recovery_capability",
     "recovery_probability",
@@ -178,6 +179,20 @@ def recovery_probability(capability: ArrayLike, base: float, best: float) -> Arr
     return base + (best - base) * np.asarray(capability, dtype=float)
 
 
+def problem_path(complained: ArrayLike, resolved: ArrayLike, quick: ArrayLike) -> NDArray[np.int64]:
+    """Each problem's path through the funnel, as an index into ``OUTCOME_PATHS``: not reported,
+    resolved at first contact, resolved later, or reported and not resolved."""
+    complained = np.asarray(complained, dtype=bool)
+    resolved = np.asarray(resolved, dtype=bool) & complained
+    quick = np.asarray(quick, dtype=bool) & resolved
+    at = {name: i for i, name in enumerate(OUTCOME_PATHS)}
+    return np.select(
+        [~complained, quick, resolved],
+        [at["did_not_complain"], at["resolved_quickly"], at["resolved"]],
+        default=at["not_resolved"],
+    ).astype(np.int64)
+
+
 def problem_outcome(
     major: ArrayLike,
     complained: ArrayLike,
@@ -195,15 +210,8 @@ def problem_outcome(
     level as cap for customers already recovered once.
     """
     major = np.asarray(major, dtype=bool)
-    complained = np.asarray(complained, dtype=bool)
-    resolved = np.asarray(resolved, dtype=bool) & complained
-    quick = np.asarray(quick, dtype=bool) & resolved
-    at = {name: i for i, name in enumerate(OUTCOME_PATHS)}
-    path = np.select(
-        [~complained, quick, resolved],
-        [at["did_not_complain"], at["resolved_quickly"], at["resolved"]],
-        default=at["not_resolved"],
-    )
+    resolved = np.asarray(resolved, dtype=bool) & np.asarray(complained, dtype=bool)
+    path = problem_path(complained, resolved, quick)
     table = np.array(
         [[levels[name] for name in OUTCOME_PATHS] for levels in (minor_levels, major_levels)]
     )

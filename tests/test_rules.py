@@ -285,6 +285,18 @@ def test_problem_outcome_reads_levels_by_name_not_position() -> None:
         rules.problem_outcome(*args, quick, missing, MAJOR)
 
 
+def test_problem_path() -> None:
+    # a resolution without a complaint, or a quick one without a resolution, cannot happen
+    complained = [False, True, True, True, False, True]
+    resolved = [False, True, True, False, True, False]
+    quick = [False, True, False, False, True, True]
+    names = [rules.OUTCOME_PATHS[i] for i in rules.problem_path(complained, resolved, quick)]
+    assert names == [
+        "did_not_complain", "resolved_quickly", "resolved", "not_resolved",
+        "did_not_complain", "not_resolved",
+    ]  # fmt: skip
+
+
 def test_problem_outcome_table() -> None:
     major = np.array([False, False, False, False, True, True, True, True])
     complained = np.array([True, True, True, False, True, True, True, False])
