@@ -16,5 +16,5 @@ demo: $(STAMP)
 	$(BIN)/cxsim compare scenarios/cco_only.yaml scenarios/ceo_led.yaml scenarios/invisible_war.yaml --replicates 10 --out results/headline
 
 test: $(STAMP)
-	$(BIN)/ruff check cxsim tests
+	$(BIN)/ruff check cxsim tests experiments
 	$(BIN)/python -m pytest

@@ -5,7 +5,7 @@ from .model import COLUMNS, CXModel
 from .organization import Level, StaffMember
 from .scenario import Scenario, ScenarioError, apply_overrides, load_scenario
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "COLUMNS",

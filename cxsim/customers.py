@@ -38,6 +38,7 @@ class Arrivals:
     step: int
     market: Market
     rng: np.random.Generator
+    settled: np.ndarray | None = None  # per firm: the expectation its delivery settles at
 
 
 def _joined(a: Arrivals) -> np.ndarray:
@@ -50,7 +51,10 @@ def _neutral(a: Arrivals) -> float:
 
 def _expectation(a: Arrivals) -> np.ndarray:
     m = a.market
-    return np.clip(a.rng.normal(m.initial_expectation, m.expectation_spread, len(a.firm)), 0, 1)
+    mean = m.initial_expectation
+    if mean is None:  # what the firm delivers as it starts (``settled``; 0.5 if not given)
+        mean = 0.5 if a.settled is None else a.settled[a.firm]
+    return np.clip(a.rng.normal(mean, m.expectation_spread, len(a.firm)), 0, 1)
 
 
 def _now(a: Arrivals) -> int:
@@ -108,15 +112,23 @@ class Customers:
         object.__setattr__(self, "_writable", writable)
 
     @classmethod
-    def create(cls, market: Market, shares: np.ndarray, rng: np.random.Generator) -> Customers:
+    def create(
+        cls,
+        market: Market,
+        shares: np.ndarray,
+        rng: np.random.Generator,
+        settled: np.ndarray | None = None,
+    ) -> Customers:
         """``market.customers`` customers allocated to firms in proportion to ``shares`` (largest
-        remainder), each starting its first spell at step 0 with its declared initial state."""
+        remainder), each starting its first spell at step 0 with its declared initial state;
+        ``settled`` is each firm's settled expectation, the mean of its customers' starting
+        expectation when ``market.initial_expectation`` is null."""
         n = market.customers
         shares = np.asarray(shares, dtype=float) / np.sum(shares)
         counts = np.floor(shares * n).astype(int)
         rest = np.argsort(-(shares * n - counts), kind="stable")[: n - counts.sum()]
         counts[rest] += 1
-        everyone = Arrivals(np.repeat(np.arange(len(shares)), counts), 0, market, rng)
+        everyone = Arrivals(np.repeat(np.arange(len(shares)), counts), 0, market, rng, settled)
         initial = {var.name: var.values(var.initial, everyone, n) for var in CUSTOMER_STATE}
         return cls(**initial, market=market, n_firms=len(shares))
 

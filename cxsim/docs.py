@@ -63,6 +63,14 @@ SOURCES: dict[str, str] = {
     "copies": "essay 002: the invisible war",
     "voice_of_customer": "essay 001 #2: boardroom strategies",
     "brand_promise": "essay 003: the brand gap",
+    "market.problem_defection": "intention vs behaviour: Mittal & Kamakura 2001",
+    "market.training_transfer_support": "Baldwin & Ford 1988; Blume et al. 2010 (share assumed)",
+    "market.socialization": "Harrison & Carroll 1991 (strength assumed)",
+    "market.manager_support_weight": "Bowen & Lawler 1992 (share assumed)",
+    "market.warmup_weeks": "long enough for satisfaction and shares to settle (§5, tested)",
+    "organization.ceo_visibility": "Schein 2010: embedding mechanisms (weight assumed)",
+    "cco.accountability": "essay 001 #3; Schein 2010: what is measured is attended to (assumed)",
+    "market.represented_customers": "scale of money: the simulated customers are a sample",
 }
 
 
@@ -125,11 +133,16 @@ def _default_value(field: Any) -> Any:
 
 
 def _source(path: str, inherited: str) -> str:
+    """Where a default comes from: ``SOURCES``, the block's, or "assumption"; a parameter the
+    calibration searches (``calibration.SEARCH``) says so and where its range comes from."""
+    from .calibration import SEARCH
+
     key = path.removeprefix("firms[].")
-    for cand in (path, key):
-        if cand in SOURCES:
-            return SOURCES[cand]
-    return inherited
+    source = next((SOURCES[c] for c in (path, key) if c in SOURCES), inherited)
+    if path in SEARCH:
+        lo, hi = SEARCH[path]
+        source = f"{source}; calibrated in [{lo:g}, {hi:g}] (§8)"
+    return source
 
 
 def parameter_rows(

@@ -32,10 +32,18 @@ def weekly_finance(
     champions_budget: np.ndarray,
     market: Market,
 ) -> Finance:
-    """Revenue and cost to serve of the week's ``customers`` (counted at its start), CX spend
-    (programs run ``(F, P)``, champions' budget, ``recovery_cost`` per complaint) and profit."""
-    cx_spend = program_spend.sum(axis=1) + complaints * market.recovery_cost
+    """Revenue and cost to serve of the week's ``customers`` (those served during the week:
+    counted at its start), CX spend (programs run ``(F, P)``, champions' budget,
+    ``recovery_cost`` per complaint) and profit.
+
+    The simulated customers are a sample of ``market.represented_customers``: per-firm counts of
+    customers and complaints are scaled by ``represented_customers / customers`` before they
+    are priced, so money does not depend on how many customers are simulated. Programs and
+    champions' budgets are absolute dollars and are not scaled.
+    """
+    scale = market.represented_customers / market.customers
+    cx_spend = program_spend.sum(axis=1) + complaints * scale * market.recovery_cost
     cx_spend += champions_budget
-    revenue = customers * market.revenue_per_customer_week
-    cost_to_serve = customers * market.cost_to_serve_per_customer_week
+    revenue = customers * scale * market.revenue_per_customer_week
+    cost_to_serve = customers * scale * market.cost_to_serve_per_customer_week
     return Finance(revenue, cost_to_serve, cx_spend, revenue - cost_to_serve - cx_spend)

@@ -16,10 +16,24 @@ import numpy as np
 
 from .schema import Firm, Program, Programs, Scenario
 
-__all__ = ["PROGRAMS", "FirmParameters", "Strategies"]
+__all__ = ["PROGRAMS", "FirmParameters", "Strategies", "cco_authority"]
 
 #: the visible programs, by the schema's names (and in its order: the last axis of the arrays)
 PROGRAMS = tuple(Programs.model_fields)
+
+
+def cco_authority(firm: Firm) -> float:
+    """The CCO's effective authority ``authority x min(ceo_backing, ceo_commitment)`` (ODD §7.4).
+
+    Backing carries only as far as the CEO's own commitment shows: a CEO who does not care
+    cannot lend a CCO the weight of caring, however fully it "backs" the role (essay 001 #3;
+    Schein 2010: staff read what leaders attend to, measure and reward). It scales all the CCO
+    does: its share of the CEO's voice, the accountability it installs, the aim of the voice
+    of the customer and the coordination of redesigns across silos. 0 for a firm without one.
+    """
+    if firm.cco is None:
+        return 0.0
+    return firm.cco.authority * min(firm.cco.ceo_backing, firm.leadership.ceo_commitment)
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,8 +48,9 @@ class FirmParameters:
     champion_commitment: np.ndarray  # a champion's own commitment (0: no champions)
     champion_budget: np.ndarray  # champions' project budget, $ a week (0: no champions)
     empowerment: np.ndarray  # the frontline empowerment policy
+    cco_authority: np.ndarray  # the CCO's effective authority (0: no CCO), ``cco_authority``
     brand_promise: np.ndarray  # promised quality (NaN: no promise)
-    voice_of_customer: np.ndarray  # share of the journey-mapping aim set by the customer signal
+    voice_of_customer: np.ndarray  # share of the aim set by the customer signal, with the CCO's
     survey_rate: np.ndarray  # share of silent problems surveys pick up
     copies: np.ndarray  # int: the firm copied (-1: none)
     copy_lag: np.ndarray  # int: weeks before a copier sees a change (0: none)
@@ -63,8 +78,11 @@ class FirmParameters:
             champion_commitment=each(lambda f: f.champions.commitment if f.champions else 0.0),
             champion_budget=each(lambda f: f.champions.budget_per_week if f.champions else 0.0),
             empowerment=each(lambda f: f.empowerment_policy),
+            cco_authority=each(cco_authority),
             brand_promise=each(lambda f: np.nan if f.brand_promise is None else f.brand_promise),
-            voice_of_customer=each(lambda f: f.voice_of_customer),
+            voice_of_customer=each(
+                lambda f: f.voice_of_customer + (1.0 - f.voice_of_customer) * cco_authority(f)
+            ),
             survey_rate=each(lambda f: f.survey_rate),
             copies=each(lambda f: names.index(f.copies.firm) if f.copies else -1, np.int64),
             copy_lag=each(lambda f: f.copies.lag_weeks if f.copies else 0, np.int64),

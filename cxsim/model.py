@@ -45,6 +45,7 @@ class Week:
     outcome: np.ndarray  # outcome level of each problem, in the order of problem.nonzero()
     major: np.ndarray  # bool: each problem cost the customer money (order of problem.nonzero())
     path: np.ndarray  # each problem's path, an index into rules.OUTCOME_PATHS (same order)
+    defection: np.ndarray  # churn intensity each problem adds this week (same order)
 
 
 def _validated(scenario: Scenario | dict[str, Any]) -> Scenario:
@@ -67,9 +68,16 @@ class CXModel(mesa.Model):
     Args:
         scenario: a ``Scenario``, or a dict validated as one. The model reads no files: load a
             YAML file with ``cxsim.load_scenario(path)``.
-        rng: seed or ``numpy.random.Generator``; the only source of randomness.
+        rng: seed or ``numpy.random.Generator``; the source of all randomness.
         agent_interval: collect the staff agent reporters (firm, level, commitment) into
             ``datacollector`` every this many weeks from step 0; 0 (the default) never.
+
+    Attributes:
+        rng: the model's stream: every draw of the mechanisms, in a fixed order (ODD §3).
+        observation_rng: a second generator, spawned from ``rng``'s seed sequence without
+            drawing from ``rng`` (``outputs.observation_rng``), for draws that only observe
+            the model (the ``escalations`` reporter): adding, removing or changing such a draw
+            leaves every mechanism's draws, and so the history, as it was.
     """
 
     def __init__(
@@ -79,6 +87,7 @@ class CXModel(mesa.Model):
         agent_interval: int = 0,
     ) -> None:
         super().__init__(rng=rng)
+        self.observation_rng = outputs.observation_rng(self.rng)
         self.scenario = _validated(scenario)
         sc, m = self.scenario, self.scenario.market
         self.firm_names = [f.name for f in sc.firms]
@@ -93,15 +102,57 @@ class CXModel(mesa.Model):
         self._front_count = np.array([len(f) for f in org.frontline_of])
         self._frontline = org.level == Level.FRONTLINE
 
-        self.customers = Customers.create(m, params.initial_share, self.rng)
-        self.spells = SpellLog()
-        self.strategies = Strategies(params, np.array([t.design for t in m.touchpoints]), self.rng)
+        design = np.array([t.design for t in m.touchpoints])
         traffic = np.array([t.traffic for t in m.touchpoints])
         self._traffic_cdf = np.cumsum(traffic / traffic.sum())
+        self.customers = Customers.create(
+            m, params.initial_share, self.rng, self._settled_expectation(design, traffic)
+        )
+        self.spells = SpellLog()
+        self.strategies = Strategies(params, design, self.rng)
         self.best_in_market: float | None = None
         self.week: Week | None = None  # the last week's interactions, for inspection
+        self._warm_up()
         self.datacollector = Collector(self.firm_names, agent_interval)
         self.datacollector.record(self, outputs.week_row(self._opening()))  # step 0
+
+    # ------------------------------------------------------------------ before week 0
+
+    def _settled_expectation(self, design: np.ndarray, traffic: np.ndarray) -> np.ndarray:
+        """Each firm's expectation target at its starting quality (ODD §5): where its customers'
+        expectations would settle if the firms stayed as built, ``rules.expectation_target`` of
+        the mean visible and invisible quality its frontline delivers."""
+        m, org = self.scenario.market, self.organization
+        _, invisible, _ = self._capabilities(np.zeros(self._n_firms))
+        front = self._frontline
+        n_front = np.bincount(org.firm[front], minlength=self._n_firms)
+        skill = np.bincount(org.firm[front], org.skill[front], self._n_firms) / n_front
+        inv = np.bincount(org.firm[front], invisible[front], self._n_firms) / n_front
+        visible = rules.visible_quality(design @ traffic / traffic.sum(), skill, m.skill_weight)
+        quality = m.visible_weight * visible + (1.0 - m.visible_weight) * inv
+        return rules.expectation_target(
+            quality,
+            float(quality.max()),
+            self.firm_params.brand_promise,
+            m.best_in_market_weight,
+            m.brand_weight,
+        )
+
+    def _warm_up(self) -> None:
+        """``market.warmup_weeks`` weeks before week 0 (ODD §3): the firms stay as built (no
+        strategy, turnover, training or culture change yet) while their customers interact,
+        meet problems, adapt and churn, so that week 0 starts from a settled market. Nothing
+        is reported and no spell is logged; every customer's spell then counts from step 0."""
+        m, c = self.scenario.market, self.customers
+        if m.warmup_weeks == 0:
+            return
+        _, invisible, capability = self._capabilities(np.zeros(self._n_firms))
+        for _ in range(m.warmup_weeks):
+            wk = self._interact(invisible)
+            self._problems(wk, capability)
+            self._update_customers(wk, -1)
+            self._churn(wk, log=False)
+        c.start_step[:] = 0
 
     # ------------------------------------------------------------------ schedule
 
@@ -117,7 +168,7 @@ class CXModel(mesa.Model):
         self._problems(wk, capability)  # 7 problems, complaint funnel, service recovery
         self._update_customers(wk, week)  # 8 satisfaction, expectations, era drift
         self._listen_and_redesign(wk, intensity["journey_mapping"], week)  # 9 voice of customer
-        flows = self._churn()  # 10 word of mouth and churn to rivals
+        flows = self._churn(wk)  # 10 word of mouth and churn to rivals
         self.week = wk
         self._record(wk, flows, empowerment, spend)  # 11 finance and reporters
 
@@ -140,6 +191,14 @@ class CXModel(mesa.Model):
         base = p.initial_culture[f]
         mean = base + hiring[f] * m.hiring_profile_effect * (1.0 - base)
         drawn = np.clip(self.rng.normal(mean, p.initial_culture_spread[f]), 0.0, 1.0)
+        # socialization: a hire's own view moves toward that of the peers it joins
+        # (the prevailing view is the mean of the peers who stay; none stay: nothing to join)
+        stay = ~leave
+        n_groups = int(org.group.max()) + 1
+        sums = np.bincount(org.group[stay], org.commitment[stay], n_groups)[org.group[idx]]
+        size = np.bincount(org.group[stay], minlength=n_groups)[org.group[idx]]
+        prevailing = np.divide(sums, size, out=drawn.copy(), where=size > 0)
+        drawn = drawn + m.socialization * (prevailing - drawn)
         drawn = np.where(org.champion[idx], p.champion_commitment[f], drawn)
         org.hire(Newcomers(idx, f, drawn, p))
 
@@ -148,8 +207,10 @@ class CXModel(mesa.Model):
         t = np.where(self._frontline, training[org.firm], 0.0)
         skill0 = self.firm_params.initial_skill[org.firm]
         target = skill0 + t * (1.0 - skill0)
-        org.skill += np.where(t > 0, m.training_rate * (target - org.skill), 0.0)
         boss = np.maximum(org.boss, 0)
+        # transfer of training depends on the supervisor's support (Baldwin & Ford 1988)
+        transfer = rules.supported(m.training_transfer_support, org.commitment[boss])
+        org.skill += np.where(t > 0, m.training_rate * transfer * (target - org.skill), 0.0)
         nudge = m.training_culture_effect * t * org.commitment[boss]
         org.anchor += nudge * (1.0 - org.anchor)
 
@@ -160,15 +221,18 @@ class CXModel(mesa.Model):
             org.anchor,
             org.influence,  # W x in factored form: peer ties are never built
             org.susceptibility,
-            self.scenario.market.culture_change_rate,
+            # accountability repeats the week's relaxation: η_i = 1 − (1 − η)^accountability
+            1.0 - (1.0 - self.scenario.market.culture_change_rate) ** org.accountability,
         )
 
     def _capabilities(self, tools: np.ndarray) -> tuple[np.ndarray, ...]:
-        org = self.organization
+        org, m = self.organization, self.scenario.market
         boss = np.maximum(org.boss, 0)
         policy = self.firm_params.empowerment[org.firm]
-        empowerment = rules.frontline_empowerment(policy, org.commitment[boss])
-        invisible = rules.invisible_quality(org.commitment, empowerment)
+        empowerment = rules.frontline_empowerment(
+            policy, org.commitment[boss], m.manager_support_weight
+        )
+        invisible = rules.invisible_quality(org.commitment, empowerment, m.empowerment_weight)
         capability = rules.recovery_capability(empowerment, tools[org.firm])
         return empowerment, invisible, capability
 
@@ -194,7 +258,7 @@ class CXModel(mesa.Model):
         staff = self._front_start[f] + (rng.random(who.size) * self._front_count[f]).astype(int)
         weight, _ = self._era(self.steps - 1)
         visible = rules.visible_quality(
-            self.strategies.design[f, tp], self.organization.skill[staff]
+            self.strategies.design[f, tp], self.organization.skill[staff], m.skill_weight
         )
         inv = invisible[staff]
         noise = rng.normal(0.0, m.quality_noise, who.size) if m.quality_noise > 0 else 0.0
@@ -202,8 +266,20 @@ class CXModel(mesa.Model):
         none = np.zeros(who.size, dtype=bool)
         empty = np.zeros(0)
         return Week(
-            who, f, tp, staff, visible, inv, quality, none, none.copy(), none.copy(), empty,
-            none[:0], empty.astype(np.int64),
+            who,
+            f,
+            tp,
+            staff,
+            visible,
+            inv,
+            quality,
+            none,
+            none.copy(),
+            none.copy(),
+            empty,
+            none[:0],
+            empty.astype(np.int64),
+            empty,
         )
 
     def _problems(self, wk: Week, capability: np.ndarray) -> None:
@@ -233,6 +309,7 @@ class CXModel(mesa.Model):
         wk.resolved[p] = resolved
         wk.major = major
         wk.path = rules.problem_path(complained, resolved, quick)
+        wk.defection = rules.defection_intensity(wk.outcome, m.problem_defection)
 
     def _update_customers(self, wk: Week, week: int) -> None:
         m, c = self.scenario.market, self.customers
@@ -277,9 +354,17 @@ class CXModel(mesa.Model):
         found = self.rng.binomial(silent.reshape(-1, n_k), survey)
         self.strategies.listen(complaints.reshape(-1, n_k) + found, m.voice_of_customer_memory)
         aim = self.strategies.aim(week)
-        self.strategies.redesign(journey, aim, m.design_improvement_rate)
+        # redesigns are implemented as far as executives own the touchpoints; a CCO coordinates
+        # across silos as far as its effective authority goes
+        org = self.organization
+        execs = org.level == Level.EXECUTIVE
+        own = np.bincount(org.firm[execs], org.commitment[execs], self._n_firms)
+        own /= np.maximum(np.bincount(org.firm[execs], minlength=self._n_firms), 1)
+        cco = self.firm_params.cco_authority
+        implemented = rules.supported(m.redesign_ownership, own + (1.0 - own) * cco)
+        self.strategies.redesign(journey * implemented, aim, m.design_improvement_rate)
 
-    def _churn(self) -> dict[str, np.ndarray]:
+    def _churn(self, wk: Week, log: bool = True) -> dict[str, np.ndarray]:
         m, c, rng, n_f = self.scenario.market, self.customers, self.rng, self._n_firms
         before = c.counts
         promoters = c.answers[:, 9:].sum(axis=1)
@@ -290,6 +375,9 @@ class CXModel(mesa.Model):
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
         # rules.churn_intensity, from the customers' cached satisfaction hazards
         intensity = rules.damped_churn_intensity(c.hazard, m.switching_cost, pull[c.firm])
+        # a problem's outcome adds, this week, the intensity of acting on it (damped alike)
+        had = wk.who[wk.problem]
+        intensity[had] += (1.0 - m.switching_cost) * wk.defection
         # each customer spends an Exp(1) budget of cumulative intensity and leaves when it runs
         # out: P(leave this week | stayed so far) = 1 − e^(−λ), the churn hazard, exactly
         np.subtract(c.churn_budget, intensity, out=c.churn_budget)
@@ -308,7 +396,8 @@ class CXModel(mesa.Model):
                 w[f] = 0.0
             new[sel] = rng.choice(n_f, size=sel.size, p=w / w.sum())
         step = self.steps
-        self.spells.close(leaving, old, c.start_step[leaving], step)
+        if log:
+            self.spells.close(leaving, old, c.start_step[leaving], step)
         c.start_spells(leaving, new, step, rng)
         churned = np.bincount(old, minlength=n_f)
         acquired = np.bincount(new, minlength=n_f)
@@ -331,7 +420,10 @@ class CXModel(mesa.Model):
         self, wk: Week, flows: dict[str, np.ndarray], empowerment: np.ndarray, spend: np.ndarray
     ) -> None:
         """Finance (ODD §7.11), then the weekly reporters of ``cxsim.outputs`` into Mesa's
-        ``datacollector``, computed once for all firms."""
+        ``datacollector``, computed once for all firms, after the week's churn: stocks read the
+        state now (the end of the week), flows what ``flows`` and ``wk`` say happened; revenue
+        and cost to serve are earned by the customers served during the week, those at its
+        start (``flows["before"]``)."""
         complaints = np.bincount(wk.firm[wk.complained], minlength=self._n_firms)
         money = weekly_finance(
             flows["before"],
@@ -344,15 +436,10 @@ class CXModel(mesa.Model):
         self.datacollector.record(self, outputs.week_row(ctx))
 
     def _opening(self) -> outputs.Context:
-        """The state before the first week, which the stock reporters see at step 0."""
-        answers = self.customers.answers  # promoters and detractors counted as ``_churn`` does
-        flows = {
-            "before": self._counts,
-            "promoters": answers[:, 9:].sum(axis=1),
-            "detractors": answers[:, :7].sum(axis=1),
-        }
+        """The state before the first week, which the stock reporters see at step 0 (no flows
+        yet: the stocks read the state itself, as at the end of every week)."""
         empowerment = self._capabilities(np.zeros(self._n_firms))[0]
-        return outputs.Context(self, flows, empowerment)
+        return outputs.Context(self, {}, empowerment)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per step (from 1) and firm with the reporter columns (see ``COLUMNS``);

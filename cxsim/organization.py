@@ -113,6 +113,11 @@ class Staff:
     turnover_weekly: np.ndarray = field(
         metadata=_seat(np.float64, "probability that the occupant leaves in a week")
     )
+    accountability: np.ndarray = field(
+        metadata=_seat(
+            np.float64, "multiplier of the culture change rate from a CCO's CX metrics (1: none)"
+        )
+    )
     anchor: np.ndarray = field(
         metadata=_occupant(np.float64, "x₀: the occupant's own prior commitment", _own_commitment)
     )
@@ -269,19 +274,33 @@ def _firm_block(
     turnover = per_week(_per_level(level, org.turnover_per_year), 52.0)  # they do not leave
 
     # executives: the CEO, and in the divisions the CCO reaches, the CCO in proportion to its
-    # authority as backed by the CEO (it takes that share of the CEO's voice on CX matters)
+    # effective authority (it takes that share of the CEO's voice on CX matters, as far as the
+    # CEO's own commitment backs it: firm.cco_authority); in those divisions everyone is held
+    # accountable by the CCO's CX metrics, which speeds their change
     share = np.zeros(n_exec)
+    accountability = np.ones(n)
     if has_cco:
-        n_reached = round(firm.cco.reach * n_exec)
-        share[rng.choice(n_exec, size=n_reached, replace=False)] = (
-            firm.cco.authority * firm.cco.ceo_backing
-        )
+        authority = params.cco_authority[index]
+        reached = rng.choice(n_exec, size=round(firm.cco.reach * n_exec), replace=False)
+        share[reached] = authority
+        accountability[np.isin(division, reached)] = 1.0 + firm.cco.accountability * authority
     to_cco = share > 0
-    # managers and frontline: their boss, weight 1 (rows are normalized below)
+    # managers and frontline: their boss, weight 1, and the CEO as they see it, weight
+    # ceo_visibility (rows are normalized below)
     below = np.concatenate([mgrs, fronts])
-    rows = [execs, execs[to_cco], below]
-    cols = [np.zeros(n_exec, np.int64), np.ones(int(to_cco.sum()), np.int64), boss[below] - offset]
-    vals = [1.0 - share, share[to_cco], np.ones(len(below))]
+    rows = [execs, execs[to_cco], below, below]
+    cols = [
+        np.zeros(n_exec, np.int64),
+        np.ones(int(to_cco.sum()), np.int64),
+        boss[below] - offset,
+        np.zeros(len(below), np.int64),
+    ]
+    vals = [
+        1.0 - share,
+        share[to_cco],
+        np.ones(len(below)),
+        np.full(len(below), org.ceo_visibility),
+    ]
 
     champion = np.zeros(n, dtype=bool)
     ch = firm.champions
@@ -321,6 +340,7 @@ def _firm_block(
         "group": group,
         "peer_share": peer * inv,
         "turnover_weekly": turnover,
+        "accountability": accountability,
         "commitment": commitment,
         "tie_row": rows + offset,
         "tie_col": cols + offset,

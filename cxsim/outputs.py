@@ -3,7 +3,8 @@
 A reporter (``Output``) is a column of ``CXModel.timeseries()``: its name, plot label and unit,
 dtype, kind (a *stock* is the state at the end of the week, a *flow* what happened during it),
 a one-line definition and how it is computed from the week's ``Context``. An end-of-run metric
-(``Metric``) names its source column and its reducer. Everything else derives from these: the
+(``Metric``) names its source column and its reducer (which may also read the run's market
+parameters, as ``lifetime_value`` does). Everything else derives from these: the
 columns and their dtypes, the Mesa model reporters ``"<column>@<firm>"`` (``cxsim.collector``),
 plot labels (``LABELS``), the figures over time (``FIGURES``), the CLI's headline table
 (``HEADLINE``), the sweep figures (``SWEEP_METRICS``), the metrics of each run
@@ -21,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import rules
 from .finance import Finance
 from .organization import Level
+from .schema import Market
 
 __all__ = [
     "COLUMNS",
@@ -41,6 +44,8 @@ __all__ = [
     "Output",
     "end_of_run",
     "label",
+    "lifetime_value",
+    "observation_rng",
     "week_row",
 ]
 
@@ -59,7 +64,8 @@ class Context:
     """
 
     model: Any  # the CXModel (not imported: the model imports this module)
-    flows: Mapping[str, np.ndarray]  # per firm: before, churned, acquired, promoters, detractors
+    # per firm, this week: before (customers at its start), churned, acquired (none at step 0)
+    flows: Mapping[str, np.ndarray]
     empowerment: np.ndarray  # realized empowerment of every staff member
     week: Any = None  # the week's interactions (model.Week), or None before the first week
     complaints: np.ndarray | None = None  # complaints per firm this week
@@ -142,15 +148,41 @@ class Output:
 
 
 def _nps(c: Context) -> np.ndarray:
-    before, n = c.flows["before"], c.n_firms
-    net = 100.0 * (c.flows["promoters"] - c.flows["detractors"])
-    return np.divide(net, before, out=np.full(n, np.nan), where=before > 0)
+    """NPS of each firm's customers now, at the end of the week (after its churn)."""
+    answers, n = c.model.customers.answers, c.model._counts
+    net = 100.0 * (answers[:, 9:].sum(axis=1) - answers[:, :7].sum(axis=1))
+    return np.divide(net, n, out=np.full(c.n_firms, np.nan), where=n > 0)
+
+
+def observation_rng(rng: np.random.Generator) -> np.random.Generator:
+    """A generator for draws that only observe the model, independent of ``rng`` and drawing
+    nothing from it: a child spawned from ``rng``'s seed sequence, or, for a bit generator
+    without one (legacy seeding), seeded from its current state. Deterministic given the seed."""
+    bits = rng.bit_generator
+    seed_seq = getattr(bits, "seed_seq", None)
+    try:
+        child = seed_seq.spawn(1)[0]
+    except (AttributeError, NotImplementedError, TypeError):  # none, or a seedless one
+        child = np.random.SeedSequence(_state_entropy(bits.state))
+    return np.random.default_rng(child)
+
+
+def _state_entropy(state: Any) -> list[int]:
+    """The numbers of a bit generator's state (nested dicts of ints and arrays), as entropy."""
+    if isinstance(state, Mapping):
+        return [x for key in sorted(state) for x in _state_entropy(state[key])]
+    if isinstance(state, np.ndarray):
+        return [int(x) & (2**64 - 1) for x in state.ravel()]
+    if isinstance(state, int | np.integer):
+        return [int(state) & (2**128 - 1)]
+    return []  # the bit generator's name
 
 
 def _escalations(c: Context) -> np.ndarray:
-    """The one random draw of the reporters: it stays here, in this place of the stream."""
+    """The one random draw of the reporters, from the model's ``observation_rng``: it draws
+    nothing from ``model.rng``, so the reporters cannot move the model's history."""
     rate = c.model.scenario.market.escalation_rate
-    return c.model.rng.binomial(c.complaints.astype(np.int64), rate)
+    return c.model.observation_rng.binomial(c.complaints.astype(np.int64), rate)
 
 
 _LEADERS = (Level.CEO, Level.CCO, Level.EXECUTIVE)
@@ -176,8 +208,8 @@ OUTPUTS: tuple[Output, ...] = (
        "mean satisfaction of the firm's customers",
        lambda c: c.customer_mean(c.model.customers.satisfaction), OWN),
     Output("nps", "NPS", "% promoters − % detractors", float, STOCK,
-       "NPS of all the firm's customers, before the week's churn (answers 9–10 minus 0–6)", _nps,
-       OWN),
+       "NPS of the firm's customers at the end of the week, after its churn (answers 9–10 "
+       "minus 0–6)", _nps, OWN),
     Output("expectation", "mean expectation", "0–1", float, STOCK,
        "mean expectation of the firm's customers",
        lambda c: c.customer_mean(c.model.customers.expectation)),
@@ -221,13 +253,16 @@ OUTPUTS: tuple[Output, ...] = (
        "mean skill of the frontline staff",
        lambda c: c.frontline_mean(c.model.organization.skill)),
     Output("revenue", "revenue", "$ per week", float, FLOW,
-       "customers at the start of the week × `revenue_per_customer_week` (§7.11)",
+       "earned by the customers served during the week (those at its start): customers × "
+       "`represented_customers` / market `customers` × `revenue_per_customer_week` (§7.11)",
        lambda c: c.money.revenue),
     Output("cx_spend", "CX spend", "$ per week", float, FLOW,
-       "programs run + champions' budget + `recovery_cost` per complaint (§7.11)",
+       "programs run + champions' budget + `recovery_cost` per complaint, complaints scaled "
+       "as customers are for `revenue` (§7.11)",
        lambda c: c.money.cx_spend),
     Output("profit", "profit", "$ per week", float, FLOW,
-       "`revenue` − cost to serve − `cx_spend` (§7.11)", lambda c: c.money.profit),
+       "`revenue` − cost to serve (customers served, scaled as for `revenue`, × "
+       "`cost_to_serve_per_customer_week`) − `cx_spend` (§7.11)", lambda c: c.money.profit),
 )  # fmt: skip
 
 #: the key columns of every row, with their definitions
@@ -256,6 +291,12 @@ REDUCERS = {
     "final": "value at the last step",
     "last_year_mean": f"mean over the last {YEAR} weeks (all weeks in a shorter run)",
     "initial_retained": "share of the firm's customers at step 0 still with it at the end",
+    "lifetime_value": (
+        "yearly margin per customer × r / (1 + i − r) (§7.11): r = (1 − w)^52 the yearly"
+        f" retention, w the mean over the last {YEAR} weeks (all weeks in a shorter run);"
+        " margin = 52 × (`revenue_per_customer_week` − `cost_to_serve_per_customer_week`),"
+        " i = `discount_rate_per_year`; infinite if neither churn nor discounting"
+    ),
 }
 
 
@@ -308,6 +349,13 @@ END_METRICS: tuple[Metric, ...] = (
     _m("invisible_quality", "last_year_mean", headline=True),
     _m("visible_quality", "last_year_mean", headline=True),
     _m("profit", "last_year_mean"),
+    Metric(
+        "lifetime_value",
+        source="churn_rate_weekly",
+        reducer="lifetime_value",
+        label="customer lifetime value",
+        unit="$ per customer",
+    ),
 )
 METRICS = [m.name for m in END_METRICS]
 #: the metrics of the table printed at the end of a job, in its order
@@ -329,8 +377,22 @@ def label(name: str) -> str:
 LABELS = {name: label(name) for name in [*COLUMNS[len(KEYS) :], *METRICS]}
 
 
-def end_of_run(ts: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
-    """``END_METRICS`` of one run, indexed by firm, from its weekly table and spell log."""
+def lifetime_value(churn_rate_weekly: Any, market: Market) -> Any:
+    """Customer lifetime value, $ per customer (ODD §7.11), from the mean weekly churn rate w:
+    yearly margin × ``rules.lifetime_value_multiple(r, i)``, r = (1 − w)^52 the yearly
+    retention, yearly margin = 52 × (revenue − cost to serve per customer-week)."""
+    margin = YEAR * (market.revenue_per_customer_week - market.cost_to_serve_per_customer_week)
+    retention = (1.0 - np.asarray(churn_rate_weekly, dtype=float)) ** YEAR
+    with np.errstate(divide="ignore", invalid="ignore"):  # r = 1, i = 0: infinite (or 0 · ∞)
+        value = margin * rules.lifetime_value_multiple(retention, market.discount_rate_per_year)
+    if isinstance(churn_rate_weekly, pd.Series):
+        return pd.Series(value, index=churn_rate_weekly.index)
+    return value
+
+
+def end_of_run(ts: pd.DataFrame, spells: pd.DataFrame, market: Market) -> pd.DataFrame:
+    """``END_METRICS`` of one run, indexed by firm, from its weekly table, spell log and market
+    parameters (the scenario's ``market``, read by the ``lifetime_value`` reducer)."""
     final = ts[ts["step"] == ts["step"].max()].set_index("firm")
     last_year = ts[ts["step"] > ts["step"].max() - YEAR].groupby("firm", sort=False)
     first = spells[spells["start_step"] == 0]
@@ -345,6 +407,7 @@ def end_of_run(ts: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
             .reindex(final.index)
             .astype(float)
         ),
+        "lifetime_value": lambda col: lifetime_value(last_year[col].mean(), market),
     }
     out = pd.DataFrame(index=final.index)
     for m in END_METRICS:

@@ -20,6 +20,7 @@ __all__ = [
     "churn_intensity",
     "complaint_probability",
     "damped_churn_intensity",
+    "defection_intensity",
     "disconfirmation_satisfaction",
     "expectation_target",
     "fj_equilibrium",
@@ -38,6 +39,7 @@ __all__ = [
     "recovery_capability",
     "recovery_probability",
     "satisfaction_hazard",
+    "supported",
     "visible_quality",
     "word_of_mouth",
 ]
@@ -92,23 +94,40 @@ def fj_equilibrium(w: sp.spmatrix | Array, lam: Array, x0: Array) -> Array:
     return np.asarray(spsolve(a.tocsc(), (1.0 - lam) * x0), dtype=float)
 
 
-def frontline_empowerment(policy: ArrayLike, manager_commitment: ArrayLike) -> Array:
-    """Empowerment a frontline member actually has: the policy, half of it only realized
-    when the manager owns the customer outcome (``policy * (0.5 + 0.5 m)``)."""
-    return np.asarray(policy, dtype=float) * (0.5 + 0.5 * np.asarray(manager_commitment))
+def supported(share: float, support: ArrayLike) -> Array:
+    """The factor ``1 − a + a s``: a share ``a`` of an effect happens only as far as ``s``.
 
-
-def invisible_quality(commitment: ArrayLike, empowerment: ArrayLike) -> Array:
-    """The non-copyable part of an interaction: ``c * (0.5 + 0.5 e)``.
-
-    Commitment is necessary (zero commitment gives zero), empowerment multiplies it.
+    The form of every "multiplied by leadership" link (ODD §7.5, §7.3, §7.9): empowerment by
+    manager ownership, training transfer by supervisor support, redesigns by executive
+    ownership. ``a = 0`` gives 1 (no dependence), ``a = 1`` gives ``s`` (full dependence).
     """
-    return np.asarray(commitment, dtype=float) * (0.5 + 0.5 * np.asarray(empowerment))
+    return 1.0 - share + share * np.asarray(support, dtype=float)
 
 
-def visible_quality(design: ArrayLike, skill: ArrayLike) -> Array:
-    """The copyable part of an interaction: touchpoint design and staff skill, equally."""
-    return 0.5 * (np.asarray(design, dtype=float) + np.asarray(skill, dtype=float))
+def frontline_empowerment(
+    policy: ArrayLike, manager_commitment: ArrayLike, support_weight: float = 0.5
+) -> Array:
+    """Empowerment a frontline member actually has: the policy, the ``support_weight`` share of
+    it realized only as far as the manager owns the customer outcome:
+    ``policy (1 − a + a m)`` (Bowen & Lawler 1992: empowerment is a management practice)."""
+    return np.asarray(policy, dtype=float) * supported(support_weight, manager_commitment)
+
+
+def invisible_quality(
+    commitment: ArrayLike, empowerment: ArrayLike, empowerment_weight: float = 0.5
+) -> Array:
+    """The non-copyable part of an interaction: ``c (1 − w + w e)``.
+
+    Commitment is necessary (zero commitment gives zero); the ``empowerment_weight`` share of
+    it needs the empowerment to act on it.
+    """
+    return np.asarray(commitment, dtype=float) * supported(empowerment_weight, empowerment)
+
+
+def visible_quality(design: ArrayLike, skill: ArrayLike, skill_weight: float = 0.5) -> Array:
+    """The copyable part of an interaction: ``(1 − k) design + k skill``."""
+    k = skill_weight
+    return (1.0 - k) * np.asarray(design, dtype=float) + k * np.asarray(skill, dtype=float)
 
 
 def interaction_quality(
@@ -217,6 +236,15 @@ def problem_outcome(
     )
     level = table[major.astype(int), path]
     return np.where(resolved, np.minimum(level, cap), level)
+
+
+def defection_intensity(outcome: ArrayLike, realization: float) -> Array:
+    """The churn intensity a problem adds once, ``−ln(1 − δ (1 − level))``: a customer leaves
+    over it with probability ``δ (1 − level)``, the share δ of its intention not to repurchase
+    (1 − the outcome level, TARP) that it acts on (intentions overstate behaviour: Mittal &
+    Kamakura 2001; Chandon, Morwitz & Reinartz 2005)."""
+    p = realization * (1.0 - np.asarray(outcome, dtype=float))
+    return -np.log1p(-np.minimum(p, 1.0 - 1e-12))
 
 
 def nps_score(satisfaction: ArrayLike) -> NDArray[np.int64]:

@@ -27,6 +27,7 @@ import pandas as pd
 from . import outputs
 from .model import CXModel
 from .scenario import Scenario, ScenarioError, apply_overrides
+from .schema import Market
 
 __all__ = [
     "RUN_LABELS",
@@ -139,9 +140,10 @@ def make_plan(
 # --------------------------------------------------------------------------- one run
 
 
-def run_metrics(ts: pd.DataFrame, spells: pd.DataFrame, steps: int) -> pd.DataFrame:
-    """End-of-run metrics per firm (``cxsim.outputs.END_METRICS``), with the firm's position."""
-    out = outputs.end_of_run(ts, spells)
+def run_metrics(ts: pd.DataFrame, spells: pd.DataFrame, steps: int, market: Market) -> pd.DataFrame:
+    """End-of-run metrics per firm (``cxsim.outputs.END_METRICS``), with the firm's position;
+    ``market``: the run's market parameters, which some reducers read."""
+    out = outputs.end_of_run(ts, spells, market)
     out.index.name = "firm"
     out = out.reset_index()
     out.insert(1, "firm_position", range(len(out)))
@@ -188,7 +190,7 @@ def run_one(spec: RunSpec) -> RunResult:
         model = CXModel(scenario, rng=np.random.default_rng(spec.seed_sequence())).run()
         ts = model.timeseries()
         sp = model.customer_spells()
-        metrics = run_metrics(ts, sp, scenario.steps)
+        metrics = run_metrics(ts, sp, scenario.steps, scenario.market)
         if spec.record == "final":
             ts = ts[ts["step"] == ts["step"].max()]
         spells = None

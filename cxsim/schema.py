@@ -135,7 +135,11 @@ class Market(_Strict):
         0.5, description="weight of the visible (copyable) part in interaction quality"
     )
     quality_noise: float = Field(0.08, ge=0, le=1, description="sd of interaction quality noise")
-    initial_expectation: Unit = Field(0.4, description="mean starting customer expectation")
+    initial_expectation: Unit | None = Field(
+        None,
+        description="mean starting customer expectation; null = what the customer's firm "
+        "delivers as it starts (its settled expectation)",
+    )
     expectation_spread: float = Field(0.05, ge=0, le=0.5, description="sd of starting expectation")
     expectation_adaptation: Unit = Field(
         0.05, description="alpha: share of the gap to experienced quality closed per interaction"
@@ -153,14 +157,14 @@ class Market(_Strict):
     delight_gain: float = Field(1.0, ge=0, le=10, description="satisfaction per unit exceeded")
     shortfall_loss: float = Field(2.0, ge=0, le=10, description="satisfaction per unit short")
     satisfaction_adaptation: Unit = Field(
-        0.3, description="share of the way to an interaction's satisfaction moved per interaction"
+        0.21, description="share of the way to an interaction's satisfaction moved per interaction"
     )
     problem_rate: Unit = Field(
-        0.12, description="probability of a problem in an interaction of zero quality"
+        0.056, description="probability of a problem in an interaction of zero quality"
     )
-    major_problem_share: Unit = Field(0.25, description="share of problems that cost money")
-    complaint_rate_major: Unit = Field(0.6, description="P(complain | major problem), TARP")
-    complaint_rate_minor: Unit = Field(0.15, description="P(complain | minor problem), TARP")
+    major_problem_share: Unit = Field(0.037, description="share of problems that cost money")
+    complaint_rate_major: Unit = Field(0.58, description="P(complain | major problem), TARP")
+    complaint_rate_minor: Unit = Field(0.036, description="P(complain | minor problem), TARP")
     escalation_rate: Unit = Field(0.03, description="P(complaint reaches management)")
     recovery_base: Unit = Field(0.3, description="P(resolved) by an unempowered frontline")
     recovery_max: Unit = Field(0.95, description="P(resolved) by a fully empowered frontline")
@@ -175,13 +179,13 @@ class Market(_Strict):
         )
     )
     base_churn_per_month: float = Field(
-        0.01, ge=0, le=0.5, description="churn at neutral satisfaction, before switching cost"
+        0.0036, ge=0, le=0.5, description="churn at neutral satisfaction, before switching cost"
     )
     churn_sensitivity: float = Field(
-        5.0, ge=0, le=30, description="kappa: log-hazard rise per unit satisfaction below neutral"
+        6.6, ge=0, le=30, description="kappa: log-hazard rise per unit satisfaction below neutral"
     )
     switching_cost: Unit = Field(
-        0.3, description="share of the churn hazard switching cost removes"
+        0.52, description="share of the churn hazard switching cost removes"
     )
     word_of_mouth_reach: float = Field(
         0.02, ge=0, le=10, description="people a promoter reaches per week"
@@ -190,16 +194,26 @@ class Market(_Strict):
         2.0, ge=0, le=10, description="people a detractor reaches per promoter reached"
     )
     word_of_mouth_effect: float = Field(
-        0.5, ge=0, le=10, description="weekly switching hazard per word-of-mouth mention heard"
+        0.11, ge=0, le=10, description="weekly switching hazard per word-of-mouth mention heard"
     )
     revenue_per_customer_week: float = Field(15.0, ge=0, description="revenue, $ per week")
     cost_to_serve_per_customer_week: float = Field(
         9.0, ge=0, description="cost to serve, $ per customer-week"
     )
+    represented_customers: int = Field(
+        20_000,
+        ge=1,
+        le=10**9,
+        description="customers in the real market the simulated ones stand for: $ per customer"
+        " are scaled by represented_customers / customers, so money does not depend on how many"
+        " customers are simulated",
+    )
     recovery_cost: float = Field(25.0, ge=0, description="cost of handling a complaint, $")
-    discount_rate_per_year: float = Field(0.1, ge=0, le=1, description="for lifetime value")
+    discount_rate_per_year: float = Field(
+        0.1, ge=0, le=1, description="i: yearly discount rate of the lifetime_value metric"
+    )
     culture_change_rate: Unit = Field(
-        0.1, description="eta: share of the way to the Friedkin-Johnsen target moved per week"
+        0.096, description="eta: share of the way to the Friedkin-Johnsen target moved per week"
     )
     training_culture_effect: Unit = Field(
         0.02, description="weekly pull of training on a trainee's anchor, times manager commitment"
@@ -217,7 +231,47 @@ class Market(_Strict):
         0.9, description="weekly persistence of the customer signal a firm listens to"
     )
     problem_salience: Unit = Field(
-        0.6, description="share of the way to the problem's outcome level satisfaction moves"
+        0.48, description="share of the way to the problem's outcome level satisfaction moves"
+    )
+    problem_defection: Unit = Field(
+        0.68,
+        description="delta: share of the intention not to repurchase after a problem (1 - its "
+        "outcome level) that the customer acts on by leaving",
+    )
+    warmup_weeks: int = Field(
+        104,
+        ge=0,
+        le=2000,
+        description="weeks the customers live with the firms as built before week 0 (not "
+        "reported): satisfaction, expectations, shares and churn settle",
+    )
+    skill_weight: Unit = Field(
+        0.5, description="share of staff skill (the rest: touchpoint design) in visible quality"
+    )
+    empowerment_weight: Unit = Field(
+        0.5,
+        description="share of invisible quality that needs empowerment: commitment x "
+        "(1 - w + w x empowerment)",
+    )
+    manager_support_weight: Unit = Field(
+        0.5,
+        description="share of the empowerment policy realized only as far as the manager owns "
+        "the customer outcome",
+    )
+    training_transfer_support: Unit = Field(
+        0.5,
+        description="share of training's skill gain that transfers only as far as the "
+        "manager supports it (Baldwin & Ford 1988)",
+    )
+    redesign_ownership: Unit = Field(
+        0.5,
+        description="share of a journey-mapping redesign implemented only as far as the "
+        "executives own the touchpoints",
+    )
+    socialization: Unit = Field(
+        0.3,
+        description="share of the way a new hire's own commitment moves toward the prevailing "
+        "commitment of the peers it joins (Harrison & Carroll 1991)",
     )
 
     @model_validator(mode="after")
@@ -282,6 +336,13 @@ class Organization(_Strict):
     peer_weight: float = Field(
         0.5, ge=0, le=10, description="weight of peer ties relative to the boss tie"
     )
+    ceo_visibility: float = Field(
+        0.25,
+        ge=0,
+        le=10,
+        description="weight of the CEO's own commitment, as every manager and frontline member "
+        "reads it (what the CEO attends to, measures and rewards), relative to the boss tie",
+    )
     susceptibility: ByLevel = Field(
         default_factory=lambda: ByLevel(executives=0.8, managers=0.8, frontline=0.8),
         description="lambda: share of a member's view set by others (1 - stubbornness)",
@@ -298,16 +359,35 @@ class Organization(_Strict):
 class Leadership(_Strict):
     """The CEO: the organization's stubborn anchor."""
 
-    ceo_commitment: Unit = Field(0.4, description="the CEO's own customer-first commitment")
+    ceo_commitment: Unit = Field(
+        0.35,
+        description="the CEO's own customer-first commitment (default: that of the default "
+        "initial_culture, a CEO who shares the prevailing culture)",
+    )
 
 
 class CCO(_Strict):
-    """A Chief Customer Officer: a committed leader whose pull depends on authority and backing."""
+    """A Chief Customer Officer: executes what the CEO's commitment backs (ODD §7.4).
+
+    Its effective authority is ``authority x min(ceo_backing, ceo_commitment)``: backing carries
+    only as far as the CEO's own commitment shows.
+    """
 
     commitment: Unit = Field(0.9, description="the CCO's own commitment")
-    authority: Unit = Field(0.3, description="weight of the CCO tie relative to the line boss")
+    authority: Unit = Field(
+        0.3,
+        description="share of the CEO's voice on customer matters the CCO takes, for the "
+        "executives it reaches, when fully backed by a fully committed CEO",
+    )
     reach: Unit = Field(0.3, description="share of executives' divisions the CCO has a tie into")
     ceo_backing: Unit = Field(0.2, description="how far the CEO backs the CCO's authority")
+    accountability: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="rise of the culture change rate in the divisions reached, per unit of "
+        "effective authority (CX metrics and rewards)",
+    )
 
 
 class Program(_Strict):

@@ -213,3 +213,5 @@ def test_package_changelog_and_pyproject_agree_on_the_version() -> None:
     assert f'version = "{cxsim.__version__}"' in pyproject
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.search(rf"^## {re.escape(cxsim.__version__)} ", changelog, flags=re.M)
+    odd = (ROOT / "ODD.md").read_text(encoding="utf-8")
+    assert f"Model version: {cxsim.__version__} " in odd

@@ -39,8 +39,9 @@ TIME = [
     "quality_visible_invisible",
 ]
 SWEEP = ["retained", "churn_rate_weekly", "market_share", "commitment_frontline"]
-#: market settings under which nobody ever leaves
-NO_CHURN = {"base_churn_per_month": 0.0, "word_of_mouth_effect": 0.0}
+#: market settings under which nobody ever leaves: no base hazard, no word of mouth, and no
+#: problem acted on by leaving
+NO_CHURN = {"base_churn_per_month": 0.0, "word_of_mouth_effect": 0.0, "problem_defection": 0.0}
 SURVIVAL_SKIPPED = "figure survival skipped: no churn events in any replicate"
 
 
@@ -193,9 +194,35 @@ def test_a_firm_without_customers_leaves_its_lines_out(tmp_path: Path) -> None:
 
 
 def test_a_firm_with_one_customer(tmp_path: Path) -> None:
-    # shares 1 : 0.1 of 10 customers: B starts with one; heavy churn empties a firm at times
+    # shares 1 : 0.1 of 10 customers: B starts with one. B delivers nothing but its design
+    # (no commitment, skill or empowerment) and churn follows satisfaction steeply, while
+    # nobody is kept by a switching cost or moved by word of mouth: B's customer soon leaves,
+    # and B is empty until one of A's contented customers moves (about every seed does this)
     sc = scenario(steps=30, shares=(1, 0.1))
-    sc["market"]["base_churn_per_month"] = 0.5
+    sc["market"].update(
+        {
+            # a firm that starts week 0 with one customer is the case: no warm-up, whose churn
+            # would reshuffle the ten customers before week 0
+            "warmup_weeks": 0,
+            "base_churn_per_month": 0.05,
+            "churn_sensitivity": 30.0,
+            "switching_cost": 0.0,
+            "word_of_mouth_effect": 0.0,
+            "interactions_per_week": 1.0,
+        }
+    )
+    sc["firms"][1].update(
+        {
+            "organization": {
+                **sc["firms"][1]["organization"],
+                "initial_culture": 0.0,
+                "initial_culture_spread": 0.0,
+                "initial_skill": 0.0,
+            },
+            "leadership": {"ceo_commitment": 0.0},
+            "empowerment_policy": 0.0,
+        }
+    )
     out = build(tmp_path, "run", [sc], "-r", "3")
     spells = pd.read_parquet(out / "spells.parquet")
     first = spells[spells["start_step"] == 0].groupby(["replicate", "firm"]).size()

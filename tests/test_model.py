@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim import Level, StaffMember
-from cxsim.firm import FirmParameters
+from cxsim import Level, StaffMember, outputs, rules
+from cxsim.firm import FirmParameters, cco_authority
 from cxsim.organization import Staff, build_organization
 
 from .conftest import SMALL_ORG, small_scenario
@@ -212,10 +212,13 @@ def test_finance_identities(run: Run) -> None:
     focal = model.scenario.firms[0]
     g = ts[ts.firm == focal.name].sort_values("step").reset_index(drop=True)
     initial = int((run.spells[run.spells.start_step == 0].firm == focal.name).sum())
-    before = np.r_[initial, g.customers.to_numpy()[:-1]]
-    np.testing.assert_allclose(g.revenue, before * m.revenue_per_customer_week)
+    before = np.r_[initial, g.customers.to_numpy()[:-1]]  # the customers served in the week
+    k = m.represented_customers / m.customers  # each simulated customer stands for k
+    np.testing.assert_allclose(g.revenue, k * before * m.revenue_per_customer_week)
     np.testing.assert_allclose(
-        g.profit, g.revenue - before * m.cost_to_serve_per_customer_week - g.cx_spend, rtol=1e-12
+        g.profit,
+        g.revenue - k * before * m.cost_to_serve_per_customer_week - g.cx_spend,
+        rtol=1e-12,
     )
     programs = [p for p in focal.programs.model_dump().values() if p is not None]
     spend = np.array(
@@ -225,7 +228,17 @@ def test_finance_identities(run: Run) -> None:
         ]
     )
     budget = focal.champions.budget_per_week if focal.champions else 0.0
-    np.testing.assert_allclose(g.cx_spend, spend + g.complaints * m.recovery_cost + budget)
+    np.testing.assert_allclose(g.cx_spend, spend + k * g.complaints * m.recovery_cost + budget)
+
+
+def test_nps_is_that_of_the_customers_at_the_end_of_the_week(run: Run) -> None:
+    model = run.model
+    c = model.customers
+    last = run.ts[run.ts.step == model.steps].set_index("firm")
+    for f, name in enumerate(model.firm_names):
+        answers = rules.nps_score(c.satisfaction[c.firm == f])  # after the week's churn
+        expected = rules.net_promoter_score(answers)
+        assert last.loc[name, "nps"] == pytest.approx(expected, nan_ok=True), name
 
 
 # --------------------------------------------------------------------------- reproducibility
@@ -250,6 +263,51 @@ def test_a_generator_is_a_seed_too() -> None:
     a = cxsim.CXModel(data, rng=np.random.default_rng(9)).run().timeseries()
     b = cxsim.CXModel(data, rng=np.random.default_rng(9)).run().timeseries()
     pd.testing.assert_frame_equal(a, b)
+
+
+def _main_stream(model: cxsim.CXModel, extra_draws: int) -> tuple[np.ndarray, ...]:
+    """Step ``model`` 6 weeks, drawing ``extra_draws`` numbers from its observation stream after
+    each; return the state the main stream made."""
+    for _ in range(6):
+        model.step()
+        model.observation_rng.random(extra_draws)
+    c = model.customers
+    return c.firm.copy(), c.satisfaction.copy(), model.organization.commitment.copy()
+
+
+@pytest.mark.parametrize("seed", [11, "generator", "legacy"])
+def test_observation_draws_leave_the_main_stream_alone(seed: Any) -> None:
+    def rng() -> Any:
+        if seed == "generator":
+            return np.random.default_rng(np.random.SeedSequence(11))
+        if seed == "legacy":  # a bit generator without a seed sequence
+            bits = np.random.MT19937()
+            bits._legacy_seeding(11)
+            return np.random.Generator(bits)
+        return seed
+
+    data = rich_scenario()
+    a, b = cxsim.CXModel(data, rng=rng()), cxsim.CXModel(data, rng=rng())
+    # deterministic given the seed, and not the main stream
+    np.testing.assert_array_equal(a.observation_rng.random(3), b.observation_rng.random(3))
+    for x, y in zip(_main_stream(a, 0), _main_stream(b, 1000), strict=True):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a.rng.random(3), b.rng.random(3))
+    ts_a, ts_b = a.timeseries(), b.timeseries()
+    pd.testing.assert_frame_equal(  # only the escalations, drawn from the observation stream
+        ts_a.drop(columns="escalations"), ts_b.drop(columns="escalations")
+    )
+
+
+def test_the_observation_stream_draws_nothing_from_the_main_one() -> None:
+    for seed in [5, None, np.random.default_rng(5)]:
+        model = cxsim.CXModel(small_scenario(), rng=seed)
+        state = model.rng.bit_generator.state
+        obs = outputs.observation_rng(model.rng)
+        assert model.rng.bit_generator.state == state
+        assert obs.bit_generator.state != state
+    a, b = (cxsim.CXModel(small_scenario(), rng=5) for _ in range(2))
+    np.testing.assert_array_equal(a.observation_rng.random(4), b.observation_rng.random(4))
 
 
 def test_run_defaults_to_scenario_steps_and_returns_self() -> None:
@@ -319,8 +377,14 @@ def test_influence_matrix_is_row_stochastic_within_each_firm(run: Run) -> None:
     assert (w.row != w.col).all()  # nobody is their own influence
 
 
-def _org_weights(cco: dict[str, float] | None, peer_weight: float = 0.0, executives: int = 4):
+def _org_weights(
+    cco: dict[str, float] | None,
+    peer_weight: float = 0.0,
+    executives: int = 4,
+    ceo: float = 0.9,
+):
     data = small_scenario()
+    data["firms"][0]["leadership"] = {"ceo_commitment": ceo}
     data["firms"][0]["organization"] = {
         "executives": executives,
         "span_of_control": 2,
@@ -334,19 +398,35 @@ def _org_weights(cco: dict[str, float] | None, peer_weight: float = 0.0, executi
 
 
 @pytest.mark.parametrize(
-    ("authority", "backing", "reach", "executives"),
-    [(0.5, 0.6, 0.5, 4), (1.0, 1.0, 1.0, 4), (0.8, 0.25, 0.3, 10), (0.9, 0.0, 1.0, 4)],
+    ("authority", "backing", "reach", "executives", "ceo_commitment", "pull"),
+    [
+        (0.5, 0.6, 0.5, 4, 0.9, 0.3),  # backing below the CEO's commitment: it counts
+        (1.0, 1.0, 1.0, 4, 0.9, 0.9),  # full backing counts only as far as the CEO commits
+        (1.0, 1.0, 1.0, 4, 0.1, 0.1),
+        (0.8, 0.25, 0.3, 10, 0.9, 0.2),
+        (0.6, 0.7, 0.5, 4, 0.5, 0.3),
+        (0.9, 0.0, 1.0, 4, 0.9, 0.0),  # no backing
+        (0.9, 0.8, 1.0, 4, 0.0, 0.0),  # a CEO who does not care lends nothing
+    ],
 )
-def test_cco_pull_is_authority_times_backing_where_it_reaches(
-    authority: float, backing: float, reach: float, executives: int
+def test_cco_pull_is_its_effective_authority_where_it_reaches(
+    authority: float,
+    backing: float,
+    reach: float,
+    executives: int,
+    ceo_commitment: float,
+    pull: float,
 ) -> None:
+    # the CCO's share of the CEO's voice: authority x min(ceo_backing, ceo_commitment)
     org, w = _org_weights(
-        {"authority": authority, "ceo_backing": backing, "reach": reach}, executives=executives
+        {"authority": authority, "ceo_backing": backing, "reach": reach},
+        executives=executives,
+        ceo=ceo_commitment,
     )
     execs = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == 0))
     ceo = np.flatnonzero((org.level == Level.CEO) & (org.firm == 0))[0]
     cco = np.flatnonzero(org.level == Level.CCO)[0]
-    pull = authority * backing
+    assert pull == pytest.approx(authority * min(backing, ceo_commitment))
     n_reached = round(reach * executives)
     reached = w[execs, cco] > 0
     assert reached.sum() == (n_reached if pull > 0 else 0)
@@ -369,6 +449,135 @@ def test_cco_share_of_the_line_voice_survives_peer_ties() -> None:
 def test_no_cco_no_cco_member() -> None:
     org, _ = _org_weights(None)
     assert not (org.level == Level.CCO).any()
+
+
+def _with_cco(cco: dict[str, float] | None, ceo: float, voc: float = 0.5) -> cxsim.Scenario:
+    data = small_scenario()
+    data["firms"][0]["leadership"] = {"ceo_commitment": ceo}
+    data["firms"][0]["cco"] = cco
+    data["firms"][0]["voice_of_customer"] = voc
+    return cxsim.load_scenario(data)
+
+
+@pytest.mark.parametrize(
+    ("authority", "backing", "ceo", "expected"),
+    [
+        (1.0, 1.0, 0.1, 0.1),  # a CEO at 0.1 fully backing a fully authorized CCO
+        (1.0, 1.0, 1.0, 1.0),
+        (0.5, 0.4, 0.9, 0.2),  # backing is the lesser
+        (0.5, 0.9, 0.4, 0.2),  # the CEO's commitment is the lesser
+        (0.8, 0.3, 0.3, 0.24),
+        (0.0, 1.0, 1.0, 0.0),
+        (0.7, 0.6, 0.0, 0.0),
+    ],
+)
+def test_cco_authority_is_authority_times_the_lesser_of_backing_and_ceo_commitment(
+    authority: float, backing: float, ceo: float, expected: float
+) -> None:
+    sc = _with_cco({"authority": authority, "ceo_backing": backing}, ceo)
+    assert cco_authority(sc.firms[0]) == pytest.approx(expected, abs=1e-15)
+    params = FirmParameters.of(sc)
+    np.testing.assert_allclose(params.cco_authority, [expected, 0.0], atol=1e-15)
+    # the voice of the customer is raised by the CCO's authority: voc + (1 − voc) a
+    np.testing.assert_allclose(
+        params.voice_of_customer, [0.5 + 0.5 * expected, sc.firms[1].voice_of_customer]
+    )
+
+
+def test_cco_authority_is_zero_without_a_cco() -> None:
+    sc = _with_cco(None, ceo=1.0, voc=0.3)
+    assert cco_authority(sc.firms[0]) == 0.0
+    params = FirmParameters.of(sc)
+    np.testing.assert_array_equal(params.cco_authority, [0.0, 0.0])
+    np.testing.assert_allclose(params.voice_of_customer[0], 0.3)
+
+
+@pytest.mark.parametrize(
+    ("authority", "backing", "ceo", "accountability"),
+    [(0.8, 0.5, 0.9, 2.0), (1.0, 1.0, 0.1, 1.0), (0.6, 0.9, 0.7, 0.0), (0.9, 0.8, 0.0, 3.0)],
+)
+def test_accountability_speeds_change_in_the_divisions_the_cco_reaches(
+    authority: float, backing: float, ceo: float, accountability: float
+) -> None:
+    data = small_scenario()
+    data["firms"][0]["organization"] = dict(SMALL_ORG, executives=4)
+    data["firms"][0]["leadership"] = {"ceo_commitment": ceo}
+    data["firms"][0]["cco"] = {
+        "authority": authority,
+        "ceo_backing": backing,
+        "reach": 0.5,
+        "accountability": accountability,
+    }
+    model = cxsim.CXModel(data, rng=3)
+    org = model.organization
+    a = authority * min(backing, ceo)
+    cco = np.flatnonzero(org.level == Level.CCO)[0]
+    execs = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == 0))
+    w = org.weights.toarray()
+    # the reached divisions: those whose executive has a tie to the CCO (2 of 4, if any pull)
+    reached = org.division[execs[w[execs, cco] > 0]]
+    assert len(reached) == (2 if a > 0 else 0)
+    inside = (org.firm == 0) & np.isin(org.division, reached)
+    expected = np.where(inside, 1.0 + accountability * a, 1.0)
+    np.testing.assert_allclose(org.accountability, expected, rtol=1e-15)
+    if a > 0 and accountability > 0:
+        # everyone of a reached division: its executive, managers and frontline
+        levels = set(org.level[inside].tolist())
+        assert levels == {Level.EXECUTIVE, Level.MANAGER, Level.FRONTLINE}
+    # ... and it repeats the week's relaxation member by member: 1 - (1 - eta)^accountability
+    x, x0, lam = org.commitment.copy(), org.anchor.copy(), org.susceptibility
+    eta = model.scenario.market.culture_change_rate
+    model._cascade()
+    target = lam * (w @ x) + (1 - lam) * x0
+    rate = 1.0 - (1.0 - eta) ** expected
+    np.testing.assert_allclose(org.commitment, x + rate * (target - x), atol=1e-14)
+
+
+def test_without_a_cco_nobody_is_held_accountable() -> None:
+    org, _ = _org_weights(None)
+    np.testing.assert_array_equal(org.accountability, 1.0)
+
+
+def _visible_ceo(visibility: float, peer_weight: float, team_size: int) -> Staff:
+    data = small_scenario()
+    data["firms"][0]["organization"] = {
+        "executives": 2,
+        "span_of_control": 2,
+        "team_size": team_size,
+        "peer_weight": peer_weight,
+        "ceo_visibility": visibility,
+    }
+    return cxsim.CXModel(data, rng=2).organization
+
+
+@pytest.mark.parametrize("visibility", [0.0, 0.25, 1.0, 4.0])
+@pytest.mark.parametrize("peer_weight", [0.0, 0.5, 2.0])
+def test_managers_and_frontline_read_the_ceo_with_weight_ceo_visibility(
+    visibility: float, peer_weight: float
+) -> None:
+    org = _visible_ceo(visibility, peer_weight, team_size=3)
+    w = org.weights.toarray()
+    ceo = np.flatnonzero((org.level == Level.CEO) & (org.firm == 0))[0]
+    for level in (Level.MANAGER, Level.FRONTLINE):
+        members = np.flatnonzero((org.level == level) & (org.firm == 0))
+        # every one of them has peers (2 managers a division, teams of 3)
+        norm = 1 + visibility + peer_weight
+        np.testing.assert_allclose(w[members, ceo], visibility / norm, rtol=1e-15)
+        np.testing.assert_allclose(w[members, org.boss[members]], 1 / norm, rtol=1e-15)
+        np.testing.assert_allclose(w[members].sum(axis=1), 1.0)
+    # executives listen to the CEO alone (and their peers): no extra visibility tie
+    execs = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == 0))
+    np.testing.assert_allclose(w[execs, ceo], 1 / (1 + peer_weight))
+
+
+def test_a_frontline_member_without_peers_reads_its_boss_and_the_ceo() -> None:
+    org = _visible_ceo(0.5, peer_weight=1.0, team_size=1)
+    w = org.weights.toarray()
+    ceo = np.flatnonzero((org.level == Level.CEO) & (org.firm == 0))[0]
+    front = np.flatnonzero((org.level == Level.FRONTLINE) & (org.firm == 0))
+    np.testing.assert_allclose(w[front, ceo], 0.5 / 1.5)
+    np.testing.assert_allclose(w[front, org.boss[front]], 1 / 1.5)
+    assert (np.count_nonzero(w[front], axis=1) == 2).all()
 
 
 def _active_champions(budget: float, count: int = 3, factor: float = 0.0) -> int:
@@ -490,14 +699,17 @@ def test_factored_influence_equals_the_full_matrix(firms: list[dict[str, Any]]) 
     rng = np.random.default_rng(0)
     for x in [rng.random(org.size), rng.normal(size=org.size), np.ones(org.size)]:
         np.testing.assert_allclose(org.influence(x), w @ x, rtol=1e-13, atol=1e-15)
-    # the sparse part holds only the line and champion ties: about one a member, no peers
+    # the sparse part holds only the line and champion ties, no peers: an executive's CEO
+    # (and CCO) tie, and a manager's or frontline member's boss and CEO (ceo_visibility) ties
     champion_ties = (org.champion[org.ties.tocoo().col]).sum()
     line = np.isin(org.level, [Level.EXECUTIVE, Level.MANAGER, Level.FRONTLINE]).sum()
-    assert org.ties.nnz <= line + (org.level == Level.EXECUTIVE).sum() + champion_ties
+    below = np.isin(org.level, [Level.MANAGER, Level.FRONTLINE]).sum()
+    execs = (org.level == Level.EXECUTIVE).sum()
+    assert org.ties.nnz <= line + execs + below + champion_ties
 
 
 def test_peer_ties_of_the_full_matrix_are_the_others_of_ones_group() -> None:
-    pw = 0.7
+    pw, v = 0.7, 0.4  # peer weight; ceo_visibility: managers' and frontline's tie to the CEO
     org = _org_of(
         [
             {
@@ -507,6 +719,7 @@ def test_peer_ties_of_the_full_matrix_are_the_others_of_ones_group() -> None:
                     "span_of_control": 2,
                     "team_size": 4,
                     "peer_weight": pw,
+                    "ceo_visibility": v,
                 },
                 "cco": _CCO,
             },
@@ -517,6 +730,7 @@ def test_peer_ties_of_the_full_matrix_are_the_others_of_ones_group() -> None:
                     "span_of_control": 3,
                     "team_size": 2,
                     "peer_weight": pw,
+                    "ceo_visibility": v,
                 },
             },
         ]
@@ -526,12 +740,16 @@ def test_peer_ties_of_the_full_matrix_are_the_others_of_ones_group() -> None:
         if org.level[i] == Level.EXECUTIVE:
             peers = np.flatnonzero((org.level == Level.EXECUTIVE) & (org.firm == org.firm[i]))
             line = np.flatnonzero((org.level <= Level.CCO) & (org.firm == org.firm[i]))
-        else:
+            norm = 1 + pw
+        else:  # the boss (weight 1) and the CEO (weight v)
             peers = np.flatnonzero((org.boss == org.boss[i]) & (org.level == org.level[i]))
-            line = np.array([org.boss[i]])
+            ceo = np.flatnonzero((org.level == Level.CEO) & (org.firm == org.firm[i]))[0]
+            line = np.array([org.boss[i], ceo])
+            norm = 1 + v + pw
+            np.testing.assert_allclose(w[i, line], [1 / norm, v / norm])
         peers = peers[peers != i]
-        np.testing.assert_allclose(w[i, peers], pw / len(peers) / (1 + pw))
-        np.testing.assert_allclose(w[i, line].sum(), 1 / (1 + pw))
+        np.testing.assert_allclose(w[i, peers], pw / len(peers) / norm)
+        np.testing.assert_allclose(w[i, line].sum(), 1 - pw / norm)
         others = np.setdiff1d(np.arange(org.size), np.concatenate([peers, line]))
         assert not w[i, others].any()
 
@@ -583,6 +801,144 @@ def test_organization_memory_grows_with_members_not_team_size_squared() -> None:
     assert large_teams < 1_000  # measured ~270 bytes: arrays, one line tie a member
 
 
+# --------------------------------------------------------------------------- hiring, training,
+# redesign: what leaders' commitment does to them
+
+
+def _settled_culture(culture: float = 0.3, ceo: float = 0.9, **market: Any) -> dict[str, Any]:
+    """Firm A with no spread of commitment, no turnover, and no programs."""
+    data = small_scenario(**market)
+    data["firms"][0]["organization"] = dict(
+        SMALL_ORG,
+        initial_culture=culture,
+        initial_culture_spread=0.0,
+        turnover_per_year={"executives": 0.0, "managers": 0.0, "frontline": 0.0},
+    )
+    data["firms"][0]["leadership"] = {"ceo_commitment": ceo}
+    data["firms"][0]["programs"] = {}
+    return data
+
+
+@pytest.mark.parametrize("socialization", [0.0, 0.3, 1.0])
+def test_a_hire_is_socialized_toward_its_groups_commitment(socialization: float) -> None:
+    model = cxsim.CXModel(_settled_culture(0.3, socialization=socialization), rng=1)
+    org = model.organization
+    front = np.flatnonzero((org.firm == 0) & (org.level == Level.FRONTLINE))
+    team = front[org.group[front] == org.group[front[0]]]
+    assert len(team) == SMALL_ORG["team_size"]
+    # the leaver holds the mean of the others, so the team's mean is 0.6 with or without it
+    org.commitment[team] = org.anchor[team] = [0.6, 0.2, 0.7, 0.9]
+    org.turnover_weekly[:] = 0.0
+    org.turnover_weekly[team[0]] = 1.0  # this seat's occupant leaves this week
+    before = org.anchor.copy()
+    model._turnover(np.zeros(2))
+    drawn, mean = 0.3, 0.6  # the draw: initial_culture with no spread and no hiring profile
+    expected = drawn + socialization * (mean - drawn)
+    assert org.anchor[team[0]] == pytest.approx(expected, abs=1e-12)
+    assert org.commitment[team[0]] == pytest.approx(expected, abs=1e-12)
+    assert drawn <= org.anchor[team[0]] <= mean
+    others = np.arange(org.size) != team[0]
+    np.testing.assert_array_equal(org.anchor[others], before[others])
+
+
+@pytest.mark.parametrize("support", [0.0, 0.4, 1.0])
+def test_training_transfers_as_far_as_the_manager_supports_it(support: float) -> None:
+    data = _settled_culture(training_transfer_support=support)
+    model = cxsim.CXModel(data, rng=2)
+    org, m = model.organization, model.scenario.market
+    mgrs = np.flatnonzero((org.firm == 0) & (org.level == Level.MANAGER))
+    org.commitment[mgrs] = np.linspace(0.0, 1.0, len(mgrs))
+    skill = org.skill.copy()
+    model._train(np.array([1.0, 0.0]))  # full training in firm A, none in B
+    front = (org.firm == 0) & (org.level == Level.FRONTLINE)
+    boss = org.commitment[org.boss[front]]
+    target = 1.0  # initial skill + intensity 1 x the whole rest of the way
+    transfer = 1 - support + support * boss
+    np.testing.assert_allclose(
+        org.skill[front],
+        skill[front] + m.training_rate * transfer * (target - skill[front]),
+        rtol=1e-14,
+    )
+    np.testing.assert_array_equal(org.skill[~front], skill[~front])
+
+
+def test_training_under_a_manager_at_zero_commitment_does_not_transfer_at_all() -> None:
+    # transfer support 1, everyone's commitment 0 for good (CEO 0, no spread): training runs
+    # every week, and no skill moves
+    data = _settled_culture(culture=0.0, ceo=0.0, training_transfer_support=1.0)
+    data["firms"][0]["programs"] = {"frontline_training": {"intensity": 1.0}}
+    model = cxsim.CXModel(data, rng=2)
+    org = model.organization
+    skill = org.skill.copy()
+    model.run(6)
+    assert model.strategies.intensity_history[:, 0].any()  # training did run
+    np.testing.assert_array_equal(org.commitment[org.firm == 0], 0.0)
+    np.testing.assert_array_equal(org.skill, skill)
+    # with no dependence on the manager, the same training does raise skill
+    data["market"]["training_transfer_support"] = 0.0
+    trained = cxsim.CXModel(data, rng=2).run(6).organization
+    front = (trained.firm == 0) & (trained.level == Level.FRONTLINE)
+    assert (trained.skill[front] > skill[front]).all()
+
+
+@pytest.mark.parametrize("ownership", [0.0, 0.6, 1.0])
+@pytest.mark.parametrize("cco", [None, {"authority": 0.8, "ceo_backing": 0.5}])
+def test_redesigns_are_implemented_as_far_as_executives_own_them(
+    ownership: float, cco: dict[str, float] | None
+) -> None:
+    data = _settled_culture(0.3, ceo=0.9, redesign_ownership=ownership)
+    data["firms"][0]["organization"]["initial_culture_spread"] = 0.2
+    data["firms"][0]["programs"] = {"journey_mapping": {"intensity": 0.5}}
+    data["firms"][0]["cco"] = cco
+    model = cxsim.CXModel(data, rng=3)
+    m, org, s = model.scenario.market, model.organization, model.strategies
+    design = s.design.copy()
+    model.step()
+    execs = (org.firm == 0) & (org.level == Level.EXECUTIVE)
+    own = org.commitment[execs].mean()  # the executives' commitment this week
+    authority = 0.8 * 0.5 if cco else 0.0  # authority x min(backing 0.5, CEO 0.9)
+    implemented = 1 - ownership + ownership * (own + (1 - own) * authority)
+    n_k = len(m.touchpoints)
+    gain = m.design_improvement_rate * 0.5 * implemented * s.aim_history[0, 0] * n_k
+    expected = design[0] + np.minimum(gain, 1.0) * (1 - design[0])
+    np.testing.assert_allclose(s.design[0], expected, rtol=1e-14)
+    np.testing.assert_array_equal(s.design[1], design[1])  # B maps no journeys
+    assert (s.design[0] > design[0]).any()
+
+
+def test_executives_who_do_not_care_implement_no_redesign_when_it_needs_them() -> None:
+    data = _settled_culture(culture=0.0, ceo=0.0, redesign_ownership=1.0)
+    data["firms"][0]["programs"] = {"journey_mapping": {"intensity": 0.8}}
+    model = cxsim.CXModel(data, rng=3)
+    design = model.strategies.design.copy()
+    model.run(5)
+    assert model.strategies.intensity_history[:, 0].any()  # journey mapping did run
+    np.testing.assert_array_equal(model.strategies.design, design)
+
+
+@pytest.mark.parametrize(("eta", "accountability"), [(0.8, 1.0), (1.0, 10.0)])
+def test_commitment_stays_in_the_unit_interval_under_strong_accountability(
+    eta: float, accountability: float
+) -> None:
+    # a fully backed, fully authorized CCO of a CEO at 1 reaching every division: the reached
+    # divisions relax 1 + accountability times a week, 1 - (1 - eta)^(1 + accountability) <= 1
+    data = small_scenario(culture_change_rate=eta)
+    data["firms"][0]["leadership"] = {"ceo_commitment": 1.0}
+    data["firms"][0]["cco"] = {
+        "authority": 1.0,
+        "ceo_backing": 1.0,
+        "reach": 1.0,
+        "accountability": accountability,
+    }
+    data["firms"][0]["organization"]["initial_culture_spread"] = 0.3
+    model = cxsim.CXModel(data, rng=1)
+    for _ in range(5):
+        model.step()
+        c = model.organization.commitment
+        assert c.min() >= 0.0, c.min()
+        assert c.max() <= 1.0, c.max()
+
+
 # --------------------------------------------------------------------------- the copier
 
 
@@ -610,7 +966,9 @@ def test_copier_runs_what_its_rival_ran_lag_weeks_ago() -> None:
     assert skill.loc[20, "B"] > 0.5
     spend = ts.pivot(index="step", columns="firm", values="cx_spend")
     complaints = ts.pivot(index="step", columns="firm", values="complaints")
-    program_spend = spend - complaints * model.scenario.market.recovery_cost
+    m = model.scenario.market
+    k = m.represented_customers / m.customers
+    program_spend = spend - k * complaints * m.recovery_cost
     np.testing.assert_allclose(
         program_spend["B"].to_numpy()[5:], program_spend["A"].to_numpy()[:-5]
     )
@@ -639,6 +997,10 @@ def test_copier_without_lag_matches_its_rival_the_same_week() -> None:
         "journey_mapping": {"intensity": 0.5},
     }
     data["firms"][1]["copies"] = {"firm": "A", "lag_weeks": 0}
+    # redesigns are implemented as far as each firm's own executives own them (ODD §7.9), and
+    # a copier does not copy its rival's culture: with no such dependence (redesign_ownership
+    # 0) the same programs and aims make the same design
+    data["market"]["redesign_ownership"] = 0.0
     model = cxsim.CXModel(data, rng=1).run()
     hist = model.strategies.intensity_history
     np.testing.assert_allclose(hist[:, 1], hist[:, 0])
@@ -674,7 +1036,9 @@ def test_same_week_copying_follows_a_chain_in_any_order_of_firms() -> None:
     }
     data = {
         "steps": 10,
-        "market": {"customers": 100},
+        # no dependence of redesigns on each firm's own executives: the copiers' design is the
+        # design their programs and aims make (they do not copy a culture)
+        "market": {"customers": 100, "redesign_ownership": 0.0},
         "firms": [
             {"name": "A", "organization": org, "programs": programs},
             {"name": "D", "organization": org, "copies": {"firm": "C", "lag_weeks": 0}},
@@ -745,7 +1109,10 @@ def test_copier_does_not_see_its_rivals_culture() -> None:
 
 
 def test_three_firm_market_starts_by_initial_share() -> None:
-    model = cxsim.CXModel(_three_firms(), rng=5)
+    data = _three_firms()
+    # the allocation by initial share is what is tested: no warm-up, whose churn moves shares
+    data["market"]["warmup_weeks"] = 0
+    model = cxsim.CXModel(data, rng=5)
     counts = np.bincount(model.customers.firm, minlength=3)
     assert counts.sum() == CUSTOMERS
     np.testing.assert_array_equal(counts, [750, 750, 1500])  # shares 1 : 1 : 2

@@ -98,11 +98,16 @@ def _quiet(
     initial_culture: float = 0.0,
     ceo: float = 1.0,
     eta: float | None = None,
+    ceo_visibility: float | None = None,
 ) -> dict[str, Any]:
-    """A scenario whose culture has no noise: no turnover, no spread, no programs or training."""
+    """A scenario whose culture has no noise: no turnover, no spread, no programs or training.
+    ``ceo_visibility``: the weight of every manager's and frontline member's tie to the CEO
+    (None: the default); 0 leaves only the boss ties, a pure chain."""
     data = small_scenario(customers=50)
     for firm in data["firms"]:
         firm["programs"] = {}
+        if ceo_visibility is not None:
+            firm["organization"]["ceo_visibility"] = ceo_visibility
         firm["organization"].update(
             {
                 "peer_weight": peer_weight,
@@ -149,7 +154,9 @@ def test_real_network_with_arbitrary_prejudices_reaches_its_equilibrium() -> Non
 
 @pytest.mark.parametrize("lam", [0.5, 0.8])
 def test_real_hierarchy_attenuates_as_lambda_to_the_level(lam: float) -> None:
-    model = cxsim.CXModel(_quiet(lam=(lam, lam, lam), peer_weight=0.0, eta=0.1), rng=0)
+    # ceo_visibility 0: only boss ties, so down the chain level k settles at λ^k
+    data = _quiet(lam=(lam, lam, lam), peer_weight=0.0, eta=0.1, ceo_visibility=0.0)
+    model = cxsim.CXModel(data, rng=0)
     org = model.organization
     model.run(400)  # eta < 1: slower, but the same equilibrium
     np.testing.assert_allclose(org.commitment[org.level == Level.CEO], 1.0)
@@ -163,7 +170,8 @@ def test_real_hierarchy_attenuates_as_lambda_to_the_level(lam: float) -> None:
 
 def test_real_hierarchy_with_a_lambda_per_level_multiplies_them() -> None:
     lam = (0.9, 0.6, 0.5)
-    model = cxsim.CXModel(_quiet(lam=lam, peer_weight=0.0, eta=1.0), rng=0)
+    # ceo_visibility 0: only boss ties (the chain formula)
+    model = cxsim.CXModel(_quiet(lam=lam, peer_weight=0.0, eta=1.0, ceo_visibility=0.0), rng=0)
     model.run(30)
     org = model.organization
     expected = {
@@ -173,6 +181,25 @@ def test_real_hierarchy_with_a_lambda_per_level_multiplies_them() -> None:
     }
     for level, value in expected.items():
         np.testing.assert_allclose(org.commitment[org.level == level], value, atol=1e-12)
+
+
+@pytest.mark.parametrize("visibility", [0.25, 1.0, 3.0])
+def test_ceo_visibility_lifts_each_level_as_the_closed_form_says(visibility: float) -> None:
+    # managers and frontline read their boss (weight 1) and the CEO at 1 (weight v), rows
+    # normalized: x = λ (x_boss + v) / (1 + v); executives listen to the CEO only: x = λ
+    lam, v = (0.9, 0.6, 0.5), visibility
+    data = _quiet(lam=lam, peer_weight=0.0, eta=1.0, ceo_visibility=v)
+    model = cxsim.CXModel(data, rng=0)
+    model.run(30)
+    org = model.organization
+    executive = lam[0]
+    manager = lam[1] * (executive + v) / (1 + v)
+    frontline = lam[2] * (manager + v) / (1 + v)
+    expected = {Level.EXECUTIVE: executive, Level.MANAGER: manager, Level.FRONTLINE: frontline}
+    for level, value in expected.items():
+        np.testing.assert_allclose(org.commitment[org.level == level], value, atol=1e-12)
+    # and more than the pure chain gives: the CEO is seen past the line
+    assert frontline > lam[0] * lam[1] * lam[2]
 
 
 def test_peer_ties_dilute_the_boss_as_the_closed_form_says() -> None:
@@ -194,10 +221,21 @@ def test_peer_ties_dilute_the_boss_as_the_closed_form_says() -> None:
 @pytest.mark.parametrize(
     "market",
     [
-        # no sensitivity to satisfaction, nobody talks, nothing damps: h = the base hazard
-        {"churn_sensitivity": 0.0, "word_of_mouth_reach": 0.0, "switching_cost": 0.0},
+        # no sensitivity to satisfaction, nobody talks, no problem is acted on by leaving,
+        # nothing damps: h = the base hazard
+        {
+            "churn_sensitivity": 0.0,
+            "word_of_mouth_reach": 0.0,
+            "problem_defection": 0.0,
+            "switching_cost": 0.0,
+        },
         # word of mouth is heard but has no effect; switching cost damps the constant hazard
-        {"churn_sensitivity": 0.0, "word_of_mouth_effect": 0.0, "switching_cost": 0.4},
+        {
+            "churn_sensitivity": 0.0,
+            "word_of_mouth_effect": 0.0,
+            "problem_defection": 0.0,
+            "switching_cost": 0.4,
+        },
     ],
     ids=["no-damping", "damped"],
 )

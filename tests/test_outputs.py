@@ -114,7 +114,7 @@ def test_end_of_run_reducers_on_a_hand_made_run() -> None:
             "end_step": [np.nan, 7.0, np.nan, np.nan, np.nan],
         }
     )
-    out = run_metrics(ts, spells, 60).set_index("firm")
+    out = run_metrics(ts, spells, 60, Market()).set_index("firm")
     assert list(out.columns) == ["firm_position", *METRICS]
     assert out.loc["A", "churn_rate_weekly"] == pytest.approx(np.arange(9, 61).mean() / 1000)
     assert out.loc["B", "commitment_frontline"] == pytest.approx(0.6)
@@ -122,6 +122,29 @@ def test_end_of_run_reducers_on_a_hand_made_run() -> None:
     assert out.loc["A", "retained"] == 0.5  # of the two at step 0, one left
     assert out.loc["B", "retained"] == 1.0
     assert out["firm_position"].tolist() == [0, 1]
+    r = (1 - np.arange(9, 61).mean() / 1000) ** 52  # A's yearly retention
+    assert out.loc["A", "lifetime_value"] == pytest.approx(52 * (15 - 9) * r / (1.1 - r))
+    assert out.loc["B", "lifetime_value"] == pytest.approx(52 * 6 * 1 / 0.1)  # no churn
+
+
+def test_lifetime_value_by_hand() -> None:
+    market = Market(
+        revenue_per_customer_week=10.0,
+        cost_to_serve_per_customer_week=4.0,
+        discount_rate_per_year=0.1,
+    )
+    # w = 1% a week: r = 0.99^52 = 0.592966..., yearly margin 52 × 6 = 312 $
+    r = 0.99**52
+    assert r == pytest.approx(0.592966, abs=1e-6)
+    assert outputs.lifetime_value(0.01, market) == pytest.approx(312 * r / (1.1 - r))
+    assert outputs.lifetime_value(0.01, market) == pytest.approx(364.88, abs=0.01)
+    assert outputs.lifetime_value(1.0, market) == 0.0  # everyone leaves within the year
+    no_discount = market.model_copy(update={"discount_rate_per_year": 0.0})
+    assert outputs.lifetime_value(0.0, no_discount) == np.inf
+    churn = pd.Series([0.01, 0.0], index=["A", "B"])
+    value = outputs.lifetime_value(churn, market)
+    assert list(value.index) == ["A", "B"]
+    assert value["B"] == pytest.approx(312 / 0.1)
 
 
 def test_weekly_finance_by_hand() -> None:
@@ -139,6 +162,28 @@ def test_weekly_finance_by_hand() -> None:
     np.testing.assert_array_equal(money.cost_to_serve, [400.0, 200.0])
     np.testing.assert_array_equal(money.cx_spend, [1550.0, 0.0])
     np.testing.assert_array_equal(money.profit, [-950.0, 300.0])
+
+
+def test_weekly_finance_does_not_depend_on_how_many_customers_are_simulated() -> None:
+    """The same firm, a 30% share of 20,000 represented customers with 1% complaining, simulated
+    with 5,000 or 20,000 customers: the same money, exactly."""
+    money = {}
+    for simulated in (5_000, 20_000):
+        market = Market(customers=simulated, represented_customers=20_000)
+        customers = np.array([0.3, 0.7]) * simulated
+        money[simulated] = weekly_finance(
+            customers=customers,
+            complaints=customers / 100,
+            program_spend=np.array([[700.0, 300.0], [0.0, 0.0]]),
+            champions_budget=np.array([5000.0, 0.0]),
+            market=market,
+        )
+    small, full = money[5_000], money[20_000]
+    for field in ("revenue", "cost_to_serve", "cx_spend", "profit"):
+        np.testing.assert_allclose(getattr(small, field), getattr(full, field), err_msg=field)
+    # at represented_customers = customers, a simulated customer is one customer
+    np.testing.assert_allclose(full.revenue, [6000 * 15.0, 14000 * 15.0])
+    np.testing.assert_allclose(full.cx_spend, [1000 + 5000 + 60 * 25.0, 140 * 25.0])
 
 
 # ----------------------------------------------------------------------------- Mesa's view

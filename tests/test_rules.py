@@ -118,6 +118,22 @@ def test_fj_equilibrium_all_stubborn_is_the_anchor() -> None:
     np.testing.assert_allclose(eq, x0)
 
 
+def test_supported_is_one_minus_share_plus_share_times_support() -> None:
+    # 1 − a + a s, on scalars and arrays
+    assert rules.supported(0.5, 0.2) == pytest.approx(0.6)
+    assert rules.supported(0.3, 0.0) == pytest.approx(0.7)
+    np.testing.assert_allclose(
+        rules.supported(0.25, np.array([0.0, 0.4, 1.0])), [0.75, 0.85, 1.0], rtol=1e-15
+    )
+    support = np.array([0.0, 0.1, 0.55, 1.0])
+    # a = 0: no dependence on the support; a = 1: all of it; s = 1: the whole effect
+    np.testing.assert_array_equal(rules.supported(0.0, support), np.ones(4))
+    np.testing.assert_allclose(rules.supported(1.0, support), support, rtol=0, atol=1e-15)
+    for a in (0.0, 0.2, 0.7, 1.0):
+        assert rules.supported(a, 1.0) == pytest.approx(1.0)
+        assert rules.supported(a, 0.0) == pytest.approx(1.0 - a)
+
+
 def test_empowerment_needs_an_owning_manager() -> None:
     assert rules.frontline_empowerment(0.6, 0.0) == pytest.approx(0.3)
     assert rules.frontline_empowerment(0.6, 1.0) == pytest.approx(0.6)
@@ -141,6 +157,41 @@ def test_visible_quality_is_the_mean_of_design_and_skill() -> None:
     np.testing.assert_allclose(
         rules.visible_quality(np.array([0.0, 1.0, 0.3]), np.array([1.0, 1.0, 0.1])),
         [0.5, 1.0, 0.2],
+    )
+
+
+def test_empowerment_support_weight_is_the_share_that_needs_the_manager() -> None:
+    # policy (1 − a + a m)
+    assert rules.frontline_empowerment(0.8, 0.25, support_weight=0.4) == pytest.approx(
+        0.8 * (0.6 + 0.4 * 0.25)
+    )
+    m = np.array([0.0, 0.3, 1.0])
+    np.testing.assert_allclose(rules.frontline_empowerment(0.6, m, support_weight=0.0), 0.6)
+    np.testing.assert_allclose(rules.frontline_empowerment(0.6, m, support_weight=1.0), 0.6 * m)
+    assert rules.frontline_empowerment(0.6, 0.0, 0.5) == rules.frontline_empowerment(0.6, 0.0)
+
+
+def test_invisible_quality_empowerment_weight_is_the_share_that_needs_empowerment() -> None:
+    # c (1 − w + w e)
+    assert rules.invisible_quality(0.9, 0.5, empowerment_weight=0.2) == pytest.approx(
+        0.9 * (0.8 + 0.2 * 0.5)
+    )
+    e = np.array([0.0, 0.4, 1.0])
+    np.testing.assert_allclose(rules.invisible_quality(0.7, e, empowerment_weight=0.0), 0.7)
+    np.testing.assert_allclose(rules.invisible_quality(0.7, e, empowerment_weight=1.0), 0.7 * e)
+    # commitment stays necessary whatever the weight
+    for w in (0.0, 0.5, 1.0):
+        assert rules.invisible_quality(0.0, 1.0, empowerment_weight=w) == 0.0
+
+
+def test_visible_quality_skill_weight_mixes_design_and_skill() -> None:
+    # (1 − k) design + k skill
+    assert rules.visible_quality(0.2, 0.9, skill_weight=0.3) == pytest.approx(0.7 * 0.2 + 0.3 * 0.9)
+    design, skill = np.array([0.1, 0.5, 0.9]), np.array([0.8, 0.2, 0.4])
+    np.testing.assert_allclose(rules.visible_quality(design, skill, skill_weight=0.0), design)
+    np.testing.assert_allclose(rules.visible_quality(design, skill, skill_weight=1.0), skill)
+    np.testing.assert_allclose(
+        rules.visible_quality(design, skill, 0.5), rules.visible_quality(design, skill)
     )
 
 
@@ -466,6 +517,23 @@ def test_churn_intensity_formula_and_word_of_mouth() -> None:
     pull = np.array([0.0, 0.1, 0.3])
     h = rules.churn_hazard(np.full(3, 0.8), 0.01, 5.0, 0.8, 0.0, pull)
     assert np.all(np.diff(h) > 0)
+
+
+def test_defection_intensity_leaves_with_the_acted_on_share_of_the_intention() -> None:
+    # −ln(1 − δ (1 − level)): the probability of leaving over it is δ (1 − level)
+    assert rules.defection_intensity(0.19, 0.3) == pytest.approx(-math.log(1 - 0.3 * 0.81))
+    levels = np.array([0.09, 0.37, 0.54, 0.95])
+    for delta in (0.1, 0.3, 1.0):
+        lam = rules.defection_intensity(levels, delta)
+        np.testing.assert_allclose(1 - np.exp(-lam), delta * (1 - levels), rtol=1e-12)
+    # nothing acted on, or nothing to act on: no intensity
+    np.testing.assert_array_equal(rules.defection_intensity(levels, 0.0), 0.0)
+    assert rules.defection_intensity(1.0, 1.0) == 0.0
+    # a certain departure is a large, finite intensity (the probability is capped below 1)
+    sure = rules.defection_intensity(0.0, 1.0)
+    assert np.isfinite(sure)
+    assert 1 - math.exp(-sure) == pytest.approx(1.0, abs=1e-11)
+    assert sure > rules.defection_intensity(0.01, 1.0)
 
 
 def test_churn_hazard_is_a_probability_even_when_extreme() -> None:
