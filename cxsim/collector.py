@@ -38,7 +38,13 @@ def _level(agent: mesa.Agent) -> str:
 
 #: the staff agent reporters (Mesa's forms: an attribute name or a function of the agent):
 #: the firm's name, the level (ceo, cco, executive, manager, frontline), commitment (0–1)
-STAFF_REPORTERS: dict[str, Any] = {"firm": "firm", "level": _level, "commitment": "commitment"}
+#: and weeks since the occupant was hired (turnover resets it: the seat is the agent)
+STAFF_REPORTERS: dict[str, Any] = {
+    "firm": "firm",
+    "level": _level,
+    "commitment": "commitment",
+    "tenure_weeks": "tenure_weeks",
+}
 
 
 class Collector(mesa.DataCollector):

@@ -206,11 +206,12 @@ class CXModel(mesa.Model):
         org, m = self.organization, self.scenario.market
         t = np.where(self._frontline, training[org.firm], 0.0)
         skill0 = self.firm_params.initial_skill[org.firm]
-        target = skill0 + t * (1.0 - skill0)
         boss = np.maximum(org.boss, 0)
-        # transfer of training depends on the supervisor's support (Baldwin & Ford 1988)
+        # what is trained transfers to the job as far as the supervisor supports it (Baldwin &
+        # Ford 1988): the skill applied at work tends to the transferred level
         transfer = rules.supported(m.training_transfer_support, org.commitment[boss])
-        org.skill += np.where(t > 0, m.training_rate * transfer * (target - org.skill), 0.0)
+        target = skill0 + t * transfer * (1.0 - skill0)
+        org.skill += np.where(t > 0, m.training_rate * (target - org.skill), 0.0)
         nudge = m.training_culture_effect * t * org.commitment[boss]
         org.anchor += nudge * (1.0 - org.anchor)
 

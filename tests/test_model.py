@@ -852,11 +852,13 @@ def test_training_transfers_as_far_as_the_manager_supports_it(support: float) ->
     model._train(np.array([1.0, 0.0]))  # full training in firm A, none in B
     front = (org.firm == 0) & (org.level == Level.FRONTLINE)
     boss = org.commitment[org.boss[front]]
-    target = 1.0  # initial skill + intensity 1 x the whole rest of the way
+    skill0 = model.firm_params.initial_skill[0]
     transfer = 1 - support + support * boss
+    # intensity 1: the applied skill tends to the initial skill + the transferred rest
+    target = skill0 + transfer * (1.0 - skill0)
     np.testing.assert_allclose(
         org.skill[front],
-        skill[front] + m.training_rate * transfer * (target - skill[front]),
+        skill[front] + m.training_rate * (target - skill[front]),
         rtol=1e-14,
     )
     np.testing.assert_array_equal(org.skill[~front], skill[~front])

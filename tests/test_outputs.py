@@ -263,6 +263,7 @@ def test_staff_are_collected_every_agent_interval(model: cxsim.CXModel) -> None:
     org = model.organization
     assert len(last) == org.size
     np.testing.assert_array_equal(last["commitment"].to_numpy(), org.commitment)
+    np.testing.assert_array_equal(last["tenure_weeks"].to_numpy(), org.tenure_weeks)
     assert set(last["level"]) == {"ceo", "executive", "manager", "frontline"}
     assert last["firm"].tolist() == np.array(model.firm_names)[org.firm].tolist()
 

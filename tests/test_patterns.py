@@ -18,10 +18,12 @@ pytestmark = pytest.mark.slow
 REPLICATES = 6
 
 
-def _metrics(name: str, **overrides) -> dict[str, np.ndarray]:
+def _metrics(
+    name: str, replicates: int = REPLICATES, customers: int = 6000, **overrides
+) -> dict[str, np.ndarray]:
     scenario = cxsim.load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-    scenario = cxsim.apply_overrides(scenario, {"market.customers": 6000, **overrides})
-    plan = make_plan([scenario], REPLICATES, root_seed=2026, spells=False)
+    scenario = cxsim.apply_overrides(scenario, {"market.customers": customers, **overrides})
+    plan = make_plan([scenario], replicates, root_seed=2026, spells=False)
     rows = [run_one(spec).metrics for spec in plan]
     return {
         metric: np.array(
@@ -51,11 +53,17 @@ def test_p1_ceo_led_retains_more_and_a_backed_cco_cannot_stand_in_for_the_ceo() 
 
 
 def test_p1_an_empowered_cco_adds_execution_to_a_ceo_led_firm() -> None:
-    """Removing the CCO from the CEO-led firm lowers the visible quality it delivers (the CCO
-    aims the voice of the customer and coordinates redesigns across silos)."""
-    with_cco, without = _metrics("ceo_led"), _metrics("ceo_led", **{"firms.0.cco": None})
-    diff = with_cco["visible_quality"][:, 0] - without["visible_quality"][:, 0]
-    assert diff.mean() > 3 * _se(diff)
+    """Removing an empowered CCO (full authority, reach and backing) from the CEO-led firm
+    lowers the visible quality it delivers (the CCO
+    aims the voice of the customer and coordinates redesigns across silos) and its retention
+    (a small effect: more replicates and customers than the other tests)."""
+    size = {"replicates": 12, "customers": 10_000}
+    empowered = {f"firms.0.cco.{key}": 1.0 for key in ("authority", "reach", "ceo_backing")}
+    with_cco = _metrics("ceo_led", **size, **empowered)
+    without = _metrics("ceo_led", **size, **{"firms.0.cco": None})
+    for metric in ("visible_quality", "retained"):
+        diff = with_cco[metric][:, 0] - without[metric][:, 0]
+        assert diff.mean() > 2 * _se(diff), metric
 
 
 def test_p2_copier_copies_the_programs_but_loses_retention() -> None:
