@@ -32,7 +32,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -447,39 +447,48 @@ def _grid(text: str) -> list[float]:
     return values
 
 
-def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str, out: Path) -> argparse.ArgumentParser:
+    """The options every 2x2 experiment takes (also ``experiments/p8.py``'s)."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     p.add_argument("--replicates", "-r", type=int, default=30, help="replicates per cell")
     p.add_argument("--customers", type=int, default=20000, help="market.customers")
     p.add_argument("--steps", type=int, default=None, help="weeks (default: the scenario's)")
     p.add_argument("--seed", type=int, default=42, help="root seed (as cxsim's --seed)")
     p.add_argument("--workers", type=int, default=None, help="worker processes")
     p.add_argument(
+        "--out",
+        type=Path,
+        default=out,
+        help="output folder: new, empty, or written by cxsim (others are refused)",
+    )
+    p.add_argument("--resume", action="store_true", help="keep finished runs, do only the rest")
+    return p
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    p = arguments(__doc__, ROOT / "experiments" / "results" / "cco_2x2")
+    p.add_argument(
         "--boundary",
         type=_grid,
         default=list(BOUNDARY),
         help="CEO commitments swept with an empowered CCO (comma-separated)",
     )
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "experiments" / "results" / "cco_2x2",
-        help="output folder: new, empty, or written by cxsim (others are refused)",
-    )
-    p.add_argument("--resume", action="store_true", help="keep finished runs, do only the rest")
     args = p.parse_args(argv)
     args.out = args.out.expanduser()
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_experiment(
+    args: argparse.Namespace,
+    run_jobs: Callable[[argparse.Namespace], bool],
+    analyse: Callable[[argparse.Namespace], None],
+) -> int:
     """Run, then analyse; 0 on success, 1 if a run failed, 2 on bad input, 130 if interrupted."""
     from cxsim import ScenarioError
     from cxsim.job import Interrupted, JobError
     from cxsim.store import StoreError
 
-    args = parse(argv)
     try:
         if not run_jobs(args):
             print("some runs failed; rerun with --resume to redo them", file=sys.stderr)
@@ -494,6 +503,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: rerun with --resume to finish", file=sys.stderr)
         return 130
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The 2x2 and its boundary: run, then analyse."""
+    return run_experiment(parse(argv), run_jobs, analyse)
 
 
 if __name__ == "__main__":

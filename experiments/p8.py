@@ -346,46 +346,16 @@ def analyse(args: argparse.Namespace) -> None:
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--replicates", "-r", type=int, default=30, help="replicates per cell")
-    p.add_argument("--customers", type=int, default=20000, help="market.customers")
-    p.add_argument("--steps", type=int, default=None, help="weeks (default: the scenario's)")
-    p.add_argument("--seed", type=int, default=42, help="root seed (as cxsim's --seed)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "experiments" / "results" / "p8",
-        help="output folder: new, empty, or written by cxsim (others are refused)",
-    )
-    p.add_argument("--resume", action="store_true", help="keep finished runs, do only the rest")
+    """The command line (the options of ``experiments/cco_2x2.py``'s 2x2)."""
+    p = _P1.arguments(__doc__, ROOT / "experiments" / "results" / "p8")
     args = p.parse_args(argv)
     args.out = args.out.expanduser()
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run, then analyse; 0 on success, 1 if a run failed, 2 on bad input, 130 if interrupted."""
-    from cxsim import ScenarioError
-    from cxsim.job import Interrupted, JobError
-    from cxsim.store import StoreError
-
-    args = parse(argv)
-    try:
-        if not run_jobs(args):
-            print("some runs failed; rerun with --resume to redo them", file=sys.stderr)
-            return 1
-        analyse(args)
-    except (ScenarioError, StoreError, JobError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Interrupted as exc:
-        return exc.code
-    except KeyboardInterrupt:
-        print("interrupted: rerun with --resume to finish", file=sys.stderr)
-        return 130
-    return 0
+    """Run both arms, then analyse; exit codes as ``cco_2x2.run_experiment``'s."""
+    return _P1.run_experiment(parse(argv), run_jobs, analyse)
 
 
 if __name__ == "__main__":
