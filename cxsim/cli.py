@@ -1,11 +1,11 @@
-"""The ``cxsim`` command: run, compare, sweep, validate, plot.
+"""The ``cxsim`` command: run, compare, sweep, validate, plot; list scenarios and parameters.
 
 Exit codes: 0 success, 1 a run failed (the others are kept), 2 bad input or an unusable output
 folder (one line on stderr, nothing written), 130 interrupted by Ctrl-C and 143 by SIGTERM
 (129 SIGHUP): finished runs kept; rerun with ``--resume``.
 Set ``CXSIM_DEBUG=1`` to see a traceback instead of the one-line message.
 
-(Over 350 lines: the five commands share their option types, and the sweep's input checks
+(Over 350 lines: the running commands share their option types, and the sweep's input checks
 (``--vary``/``--sample`` keys, the ``--design`` table with errors naming its row and column)
 raise this module's ``InputError`` and show deprecations through its ``say``; parsing itself is
 in :mod:`cxsim.designs`.)
@@ -17,7 +17,9 @@ import contextlib
 import functools
 import math
 import os
+import re
 import signal
+import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -37,6 +39,7 @@ from .scenario import (
     current_key,
     load_scenario,
     parse_value,
+    shipped_scenarios,
 )
 from .schema import ScenarioDeprecation
 from .store import StoreError, open_for_figures
@@ -181,7 +184,8 @@ def _sample(
         if key in ranges:
             raise InputError(f"--vary {key} is given twice")
         ranges[key] = bounds
-    return sample_points(ranges, kind, n, seed, integer_keys(scenario, ranges))
+    integers = integer_keys(scenario, ranges)
+    return sample_points(ranges, kind, n, seed, integers, max_points=max_runs)
 
 
 def _design(path: Path, scenario: Scenario, max_runs: int) -> list[dict[str, Any]]:
@@ -264,7 +268,13 @@ def _common(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: arguments[k] for k in _COMMON}
 
 
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(
+        help="scenario YAML file, or a shipped scenario's name (cxsim scenarios lists them)",
+        show_default=False,
+    ),
+]
 Replicates = Annotated[int, typer.Option("--replicates", "-r", help="replicates per scenario")]
 Steps = Annotated[int | None, typer.Option(help="weeks to run (default: the scenario's steps)")]
 Seed = Annotated[int, typer.Option(help="root seed; replicate seeds are spawned from it")]
@@ -311,7 +321,11 @@ def run(
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
 ) -> None:
-    """Run one scenario with replicates; write tables and figures to --out."""
+    """Run one scenario with replicates; write tables and figures to --out.
+
+    SCENARIO is a YAML file or, if no such file exists, the name of a scenario shipped with
+    cxsim: cxsim run ceo_led runs scenarios/ceo_led.yaml (cxsim scenarios lists them).
+    """
     _execute("run", _load([scenario], set_ or [], steps), out, **_common(locals()))
 
 
@@ -320,7 +334,10 @@ def run(
 def compare(
     scenarios: Annotated[
         list[Path],
-        typer.Argument(help="scenario YAML files; the first is the baseline for differences"),
+        typer.Argument(
+            help="scenario YAML files or shipped scenario names; the first is the baseline for"
+            " differences"
+        ),
     ],
     replicates: Replicates = 10,
     steps: Steps = None,
@@ -354,8 +371,10 @@ def sweep(
     sample: Annotated[
         str | None,
         typer.Option(
-            help="sample N points over the --vary lo:hi ranges: lhs:N (Latin hypercube) or"
-            " sobol:N (N a power of 2), seeded from --seed; int keys are rounded"
+            help="sample points over the --vary lo:hi ranges: lhs:N (Latin hypercube, N"
+            " points), sobol:N (N a power of 2) or morris:N (N trajectories of k+1 points for k"
+            " ranges; analyse with cxsim.designs.morris_effects), seeded from --seed; int keys"
+            " are rounded"
         ),
     ] = None,
     design: Annotated[
@@ -363,6 +382,13 @@ def sweep(
         typer.Option(
             help="CSV design table: one row per point, columns are key paths; a blank cell"
             " keeps the scenario's value"
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="key.path=value[,key.path=value]: the point every other point is compared to,"
+            " replicate by replicate, in differences.csv"
         ),
     ] = None,
     replicates: Replicates = 3,
@@ -402,13 +428,15 @@ def sweep(
             raise InputError(str(exc)) from None
         points = grid(varies)
     options = _common(locals())
-    _execute("sweep", loaded, out, points=points, spells=False, **options)
+    _execute("sweep", loaded, out, points=points, baseline=baseline, **options)
 
 
 @app.command()
 @_one_line_errors
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="scenario YAML files to check")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="scenario YAML files or shipped scenario names to check")
+    ],
 ) -> None:
     """Check scenario files without running them."""
     bad = 0
@@ -426,6 +454,138 @@ def validate(
         )
     if bad:
         raise typer.Exit(2)
+
+
+# --------------------------------------------------------------------------- listings
+
+#: the width of the listings (scenarios, parameters)
+WIDTH = 100
+
+
+def _print(text: str) -> None:
+    out_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _wrapped(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    )
+
+
+def _pattern(path: Path) -> str:
+    """The pattern a shipped scenario tests, from its ``# Tests: P1 ...`` comment, or ''."""
+    found = re.search(r"^# Tests: (P\d+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return found.group(1) if found else ""
+
+
+@app.command()
+@_one_line_errors
+def scenarios() -> None:
+    """List the scenarios shipped with cxsim: name, the pattern it tests, description."""
+    shipped = shipped_scenarios()
+    rows = []
+    with _deprecations():
+        for name, path in shipped.items():
+            rows.append((name, _pattern(path), load_scenario(path).description))
+    width = max((len(name) for name in shipped), default=0) + 2
+    for name, pattern, description in rows:
+        head = f"{name:<{width}}{pattern:<5}"
+        _print(_wrapped(description, " " * len(head)).replace(" " * len(head), head, 1))
+    folder = next(iter(shipped.values())).parent if shipped else "(none found)"
+    _print(f"\n{len(shipped)} scenarios in {folder}")
+    _print("run one by name (cxsim run ceo_led) or copy its file to change it")
+
+
+def _key_prefix(prefix: str) -> str:
+    """A key prefix as the parameter list spells list items: ``firms.0.cco`` -> ``firms[].cco``."""
+    return re.sub(r"\.\d+(?=\.|$)", "[]", prefix.strip())
+
+
+@app.command()
+@_one_line_errors
+def parameters(
+    prefix: Annotated[
+        str,
+        typer.Argument(
+            help="show only the keys that start with this (e.g. market.churn), or if none does,"
+            " that contain it (e.g. churn)"
+        ),
+    ] = "",
+) -> None:
+    """List the scenario keys with their defaults, ranges and meanings (as in ODD.md §7.0)."""
+    from .docs import parameter_rows
+
+    wanted = _key_prefix(prefix)
+    every = parameter_rows()
+    rows = [row for row in every if row[0].startswith(wanted)]
+    rows = rows or [row for row in every if wanted in row[0]]
+    if not rows:
+        raise InputError(f"no scenario key starts with or contains {prefix!r}")
+    for key, meaning, default, bounds, source in rows:
+        shown = default if default else '""'
+        _print(f"{key} = {shown}" + (f"  range {bounds}" if bounds else ""))
+        if meaning:
+            _print(_wrapped(meaning, "    "))
+        _print(_wrapped(f"source: {source}", "    "))
+    _print(f"\n{len(rows)} keys; list items are firms[].x in this list, firms.0.x in --set")
+
+
+#: the settings of ``cxsim experiment --quick``: every experiment end to end, small and short
+QUICK = {"replicates": 3, "customers": 1000, "steps": 60}
+_FINDINGS_HEADER = "# Findings\n\nGenerated by `cxsim experiment all`"
+
+
+@app.command()
+@_one_line_errors
+def experiment(
+    name: Annotated[
+        str, typer.Argument(help="a pattern experiment (p1_ceo_led, ..., or P1-P8), or all")
+    ],
+    quick: Annotated[
+        bool,
+        typer.Option(
+            help="3 replicates of 1,000 customers for 60 weeks: checks that every experiment "
+            "runs end to end (for CI); its findings are not results"
+        ),
+    ] = False,
+    replicates: Replicates = 30,
+    customers: Annotated[int, typer.Option(help="customers in each run's market")] = 10_000,
+    seed: Seed = 2026,
+    workers: Workers = None,
+    resume: Resume = False,
+    out: Annotated[
+        str, typer.Option(help="folder holding one results folder per experiment")
+    ] = "experiments/results/patterns",
+    findings: Annotated[
+        str, typer.Option(help="the findings page written after 'all' (not with --quick)")
+    ] = "docs/findings.md",
+) -> None:
+    """Run the pattern experiments P1-P8 (cxsim/patterns.py): each effect with its 95%
+    interval at 1, 3 and 5 years, its boundary sweep and crossing, and a verdict; after 'all',
+    write the findings page from their outputs."""
+    from . import findings as findings_page
+    from .experiment import run_experiment
+    from .patterns import EXPERIMENTS, by_name
+
+    try:
+        chosen = list(EXPERIMENTS) if name == "all" else [by_name(name)]
+    except KeyError as exc:
+        raise JobError(str(exc.args[0])) from None
+    size = dict(QUICK) if quick else {"replicates": replicates, "customers": customers}
+    root = _out_folder(out) / ("quick" if quick else "")
+    for exp in chosen:
+        say(f"{exp.pattern} {exp.name}: running")
+        result = run_experiment(
+            exp, root / exp.name, seed=seed, workers=workers or os.cpu_count() or 1,
+            resume=resume, **size,
+        )  # fmt: skip
+        say(f"{exp.pattern} {exp.name}: {result['verdict']} ({root / exp.name})")
+    if name == "all" and not quick:
+        page = Path(findings).expanduser()
+        if page.exists() and not page.read_text(encoding="utf-8").startswith(_FINDINGS_HEADER):
+            raise JobError(f"{page}: not a findings page cxsim wrote; give another --findings")
+        findings_page.write(root, page.parent / "findings", page, [e.name for e in chosen])
+        say(f"findings: {page}")
 
 
 @app.command()

@@ -1,12 +1,12 @@
 """The ODD tables and the data dictionary, generated so that they cannot drift: the parameters
 (§7.0) from the scenario schema, the outputs and end-of-run metrics (§4) from their declaration in
 ``cxsim.outputs``, and ``docs/data.md`` (every column of every results table) from the same
-declaration and the runner's labels.
+declaration, the runner's labels and the columns ``cxsim.stats`` declares for its tables.
 
 ``python -m cxsim.docs`` rewrites the tables between the markers in ODD.md and rewrites
 docs/data.md; tests check that both hold exactly what this module generates.
 
-(A little over 350 lines: the ODD tables and the data dictionary share their formatting and
+(A little over 400 lines: the ODD tables and the data dictionary share their formatting and
 their update-between-markers writing, and are checked together.)
 """
 
@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 from . import outputs
 from .runner import RUN_LABELS, SPELL_COLUMNS
 from .scenario import Scenario
+from .stats import DIFFERENCE_COLUMNS, STEP_COLUMNS, SURVIVAL_TEST_COLUMNS
 
 __all__ = [
     "DATA_FILES",
@@ -242,7 +243,7 @@ def update_odd(path: Path = Path("ODD.md")) -> bool:
 
 #: a row of the data dictionary: (column, unit, kind, definition)
 Row = tuple[str, str, str, str]
-KEY, INPUT, STAT = "key", "input", "statistic"
+KEY, INPUT, STAT, NOTE = "key", "input", "statistic", "note"
 _KINDS = {outputs.STOCK: "state (end of week)", outputs.FLOW: "weekly flow"}
 #: the point's varied keys, which follow the run labels in every table of a sweep
 _VARIED: Row = (
@@ -280,6 +281,16 @@ def _labels() -> list[Row]:
     return [(name, "", KEY, meaning) for name, meaning in RUN_LABELS.items()]
 
 
+def _declared(columns: dict[str, tuple[str, str]], keys: tuple[str, ...]) -> list[Row]:
+    """Rows of columns declared as ``name: (unit, meaning)`` next to where their table is made:
+    ``keys`` label the row, a ``note*`` column says why a statistic is blank, the rest are
+    statistics."""
+    return [
+        (name, unit, KEY if name in keys else NOTE if name.startswith("note") else STAT, meaning)
+        for name, (unit, meaning) in columns.items()
+    ]
+
+
 def _metric_rows() -> list[Row]:
     rows = []
     for m in outputs.END_METRICS:
@@ -297,6 +308,9 @@ def data_files() -> dict[str, tuple[str, list[Row]]]:
     """Each results table: (what a row is, its columns in order)."""
     spell_units = {"duration": "weeks", "event": "true/false", "start_step": "week"}
     firm_position = ("firm_position", "", KEY, "the firm's position in the scenario (0: focal)")
+    firm = ("firm", "", KEY, "the firm's name")
+    scenario = ("scenario", "", KEY, RUN_LABELS["scenario"])
+    point = ("point", "", KEY, RUN_LABELS["point"])
     return {
         "timeseries.parquet": (
             "one row per run, week and firm (with `--record final`, the last week only)",
@@ -308,40 +322,63 @@ def data_files() -> dict[str, tuple[str, list[Row]]]:
             ],
         ),
         "spells.parquet": (
-            "one row per customer spell at a firm (`run` and `compare`; not `sweep`)",
+            "one row per customer spell at a firm, in every folder (`run`, `compare` and `sweep`"
+            " alike; no command-line option leaves it out, `cxsim.job.Job(spells=False)` does)",
             [
                 *_labels(),
                 _VARIED,
                 *(
-                    (k, spell_units.get(k, ""), KEY if k == "firm" else "spell", v)
+                    (k, spell_units.get(k, ""), KEY if k in {"customer", "firm"} else "spell", v)
                     for k, v in SPELL_COLUMNS.items()
                 ),
             ],
         ),
         "metrics.parquet": (
             "one row per run and firm: the end-of-run metrics",
+            [*_labels(), _VARIED, firm, firm_position, *_metric_rows()],
+        ),
+        "steps.parquet": (
+            "one row per scenario, point, firm, week and weekly column (each column of"
+            " timeseries.parquet after `firm`): its mean over replicates with the 95% t interval"
+            " (with `--record final`, the last week only)",
             [
-                *_labels(),
+                scenario,
+                point,
                 _VARIED,
-                ("firm", "", KEY, "the firm's name"),
-                firm_position,
-                *_metric_rows(),
+                firm,
+                ("step", "week", KEY, outputs.KEYS["step"]),
+                *_declared(STEP_COLUMNS, ("output",)),
             ],
         ),
         "runs.csv": (
             "one row per planned run, finished or not",
-            # cxsim.store writes no `point` column into runs.csv (yet)
             [*_labels(), *_RUN_STATUS, _VARIED, *_RUN_END],
         ),
         "summary.csv": (
             "one row per scenario, point, firm and metric, over the replicates",
+            [scenario, _VARIED, firm_position, firm, *_SUMMARY_STATS],
+        ),
+        "differences.csv": (
+            "`sweep --baseline` only: one row per scenario, point other than the baseline, firm"
+            " and metric: the paired difference to the baseline point (named in metadata.json"
+            " under `baseline`), over the replicates",
             [
-                ("scenario", "", KEY, RUN_LABELS["scenario"]),
+                scenario,
+                point,
                 _VARIED,
                 firm_position,
-                ("firm", "", KEY, "the firm's name"),
-                *_SUMMARY_STATS,
+                firm,
+                *_declared(DIFFERENCE_COLUMNS, ("metric",)),
             ],
+        ),
+        "survival_tests.csv": (
+            "`compare` only: one row per scenario after the first and firm position: its firm's"
+            " customer survival against the first scenario's firm in the same position, tested"
+            " across replicates",
+            _declared(
+                SURVIVAL_TEST_COLUMNS,
+                ("scenario", "versus", "firm_position", "firm", "versus_firm"),
+            ),
         ),
     }
 
@@ -355,14 +392,16 @@ def data_dictionary() -> str:
     lines = [
         "# Data dictionary",
         "",
-        "<!-- generated by `python -m cxsim.docs` from cxsim/outputs.py and cxsim/runner.py;"
-        " do not edit -->",
+        "<!-- generated by `python -m cxsim.docs` from cxsim/outputs.py, cxsim/runner.py and"
+        " cxsim/stats.py; do not edit -->",
         "",
         "Every column of the tables in a cxsim results folder (read them all with"
         " `cxsim.load_results(folder)`). *Kind*: a **key** or **input** labels the row; a"
         " **state** is the value at the end of the week; a **weekly flow** is what happened"
         " during the week; an **end-of-run** metric reduces a run to one value per firm with the"
-        " reducer named. (`survival_tests.csv`, the survival tests, is not described here yet.)",
+        " reducer named; a **statistic** is computed over replicates, and a **note** says why one"
+        " is blank. Every command writes the same tables (differences.csv only for a sweep with"
+        " `--baseline`, survival_tests.csv only for `compare`).",
     ]
     for name, (row, columns) in data_files().items():
         lines += ["", f"## `{name}`", "", f"{row[0].upper()}{row[1:]}.", ""]

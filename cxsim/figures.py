@@ -256,6 +256,12 @@ def derived(saved: Saved) -> list[Derived]:
         Derived("survival", spells, partial(_survival, saved), _plot("survival_curves")),
         Derived("retained", spells, partial(_retention, saved), _plot("retention_curves")),
         Derived(
+            "cumulative_churn",
+            spells,
+            partial(_cumulative_churn, saved),
+            _plot("cumulative_churn_curves"),
+        ),
+        Derived(
             "survival_tests.csv",
             spells and saved.spells["scenario"].nunique() > 1,
             partial(_logrank, saved),
@@ -331,6 +337,18 @@ def _retention(saved: Saved) -> pd.DataFrame:
     if not (saved.spells["start_step"] == 0).any():
         raise _Skip("no initial customers")
     return stats.retention_bands(saved.spells, saved.steps)
+
+
+def _cumulative_churn(saved: Saved) -> pd.DataFrame:
+    """Share of each firm's initial customers lost by each week: one minus the share retained,
+    replicate by replicate, so its mean rises (never falls) week by week; the band is the
+    retained band reflected and clipped to [0, 1] (a t band can overshoot a share)."""
+    kept = _retention(saved)
+    return kept.assign(
+        mean=1.0 - kept["mean"],
+        low=(1.0 - kept["high"]).clip(0.0, 1.0),
+        high=(1.0 - kept["low"]).clip(0.0, 1.0),
+    )
 
 
 def _logrank(saved: Saved) -> pd.DataFrame:

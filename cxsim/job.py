@@ -2,20 +2,29 @@
 
 One ``Job`` carries every option from the command line through the plan into the results
 folder's metadata, so an option is named once. ``execute`` checks the job's limits, opens the
-folder, runs what is missing with a progress bar, and writes the tables, figures and the summary
-table shown at the end.
+folder, runs what is missing with a progress bar (elapsed time and time remaining), and writes the
+tables, figures and the summary table shown at the end.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from . import outputs
@@ -31,7 +40,8 @@ from .limits import (
 )
 from .results import assemble, metadata
 from .runner import RunSpec, make_plan, run_plan, scenario_labels
-from .scenario import Scenario
+from .scenario import Scenario, current_key, parse_value
+from .schema import ScenarioDeprecation
 from .store import ResultStore, StoreError
 
 __all__ = ["Interrupted", "Job", "JobError", "execute", "say"]
@@ -78,6 +88,8 @@ class Job:
     overwrite: bool = False
     max_runs: int = DEFAULT_MAX_RUNS
     max_customer_weeks: float = DEFAULT_MAX_CUSTOMER_WEEKS
+    #: a sweep's ``--baseline key=value[,key=value]``: the point differences.csv compares to
+    baseline: str | None = None
 
     def check(self) -> None:
         """Refuse bad options before anything is built or written."""
@@ -92,6 +104,14 @@ class Job:
             check_runs(runs, self.max_runs)
         except LimitError as exc:
             raise JobError(str(exc)) from None
+        self.baseline_point()
+
+    def baseline_point(self) -> int | None:
+        """The index of the point ``baseline`` names (None without a baseline); a ``JobError``
+        if it names no point of the sweep, or several."""
+        if self.baseline is None:
+            return None
+        return _find_point(self.baseline, self.points)
 
     def plan(self) -> list[RunSpec]:
         """Every run of the job, with seeds spawned from ``seed`` (common random numbers)."""
@@ -118,7 +138,53 @@ class Job:
         }
         extra = {"varied": varied, "record": self.record, "workers": workers}
         extra["options"] = {**self.options(), "workers": workers}
+        if (base := self.baseline_point()) is not None:
+            extra["baseline"] = {"point": base, "values": self.points[base]}
         return metadata(self.command, resolved, plan, self.seed, self.replicates, extra)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values; numbers within float noise (``0.6`` names ``0.6000000000000001``)."""
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) if numbers else a == b
+
+
+def _find_point(text: str, points: list[dict[str, Any]]) -> int:
+    """The index of the one point of ``points`` that ``--baseline key=value[,...]`` names."""
+    named: dict[str, Any] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise JobError(f"--baseline {text!r}: expected key.path=value[,key.path=value]")
+        with warnings.catch_warnings():  # an old key name: --vary has said so already
+            warnings.simplefilter("ignore", ScenarioDeprecation)
+            named[current_key(key.strip(), "--baseline")] = parse_value(value.strip())
+    varied = list(dict.fromkeys(k for p in points for k in p))
+    if not points:
+        raise JobError(f"--baseline {text}: there is no sweep point to name")
+    unknown = [k for k in named if k not in varied]
+    if unknown:
+        raise JobError(
+            f"--baseline {text}: {unknown[0]} is not varied by this sweep"
+            f" (varied: {', '.join(varied)})"
+        )
+    found = [
+        i
+        for i, point in enumerate(points)
+        if all(k in point and _same(point[k], v) for k, v in named.items())
+    ]
+    if not found:
+        takes = "; ".join(
+            f"{k} takes {', '.join(dict.fromkeys(str(p[k]) for p in points if k in p))}"
+            for k in named
+        )
+        raise JobError(f"--baseline {text}: names no point of the sweep ({takes})")
+    if len(found) > 1:
+        raise JobError(
+            f"--baseline {text}: names {len(found)} points of the sweep; give a value for each"
+            f" varied key ({', '.join(varied)})"
+        )
+    return found[0]
 
 
 def _duration(seconds: float) -> str:
@@ -155,7 +221,13 @@ def execute(job: Job) -> bool:
     with ResultStore(job.out, plan) as store:
         done = store.open(resume=job.resume, overwrite=job.overwrite)
         failed = _run(job, store, plan, done, cost, workers)
-        tables = assemble(store, job.metadata(plan, workers), compare=job.command == "compare")
+        say("assembling tables and figures ...")
+        tables = assemble(
+            store,
+            job.metadata(plan, workers),
+            compare=job.command == "compare",
+            baseline_point=job.baseline_point(),
+        )
         draw(store)
         _report(tables["summary"], store.out, job.command)
     if failed or (tables["runs"]["status"] != "ok").any():
@@ -181,6 +253,8 @@ def _run(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=err_console,
         transient=False,
     )

@@ -19,7 +19,8 @@ __all__ = ["Results", "load_results"]
 
 @dataclass(frozen=True)
 class Results:
-    """A results folder's tables (empty where the job wrote none, e.g. a sweep's spells)."""
+    """A results folder's tables (empty where the job wrote none: ``differences`` without a
+    sweep's ``--baseline``, ``survival_tests`` without two scenarios to compare)."""
 
     folder: Path
     timeseries: pd.DataFrame
@@ -28,6 +29,9 @@ class Results:
     runs: pd.DataFrame
     summary: pd.DataFrame
     metadata: dict[str, Any]
+    steps: pd.DataFrame
+    differences: pd.DataFrame
+    survival_tests: pd.DataFrame
 
 
 def _table(path: Path) -> pd.DataFrame:
@@ -67,4 +71,7 @@ def load_results(folder: str | Path) -> Results:
         runs=_table(out / "runs.csv"),
         summary=_table(out / "summary.csv"),
         metadata=metadata,
+        steps=_table(out / "steps.parquet"),
+        differences=_table(out / "differences.csv"),
+        survival_tests=_table(out / "survival_tests.csv"),
     )

@@ -30,6 +30,7 @@ __all__ = [
     "LABELS",
     "bounds",
     "culture_by_level",
+    "cumulative_churn_curves",
     "outcome_curve",
     "quality_parts",
     "retention_curves",
@@ -292,6 +293,22 @@ def retention_curves(bands: pd.DataFrame) -> Figure:
     ax.set_ylabel(LABELS["retained"])
     ax.set_title(f"Initial customers retained\n{_band_note(bands)}", fontsize=10)
     ax.set_ylim(0, 1.01)
+    ax.grid(alpha=0.3)
+    _legend(ax, fontsize=8, ncols=2)
+    return fig
+
+
+def cumulative_churn_curves(bands: pd.DataFrame) -> Figure:
+    """Cumulative churn: the share of each firm's initial customers lost by each week.
+
+    ``bands``: its band per scenario, firm and week (``figures._cumulative_churn``).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    _curves(ax, bands, "week", "retained")  # a share of the initial customers: bounded like one
+    ax.set_xlabel("week")
+    ax.set_ylabel("share of the initial customers lost by the week")
+    ax.set_title(f"Initial customers lost (cumulative churn)\n{_band_note(bands)}", fontsize=10)
+    ax.set_ylim(0, min(ax.get_ylim()[1], 1.01))  # from 0, as far up as the data (at most all)
     ax.grid(alpha=0.3)
     _legend(ax, fontsize=8, ncols=2)
     return fig

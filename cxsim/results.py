@@ -8,10 +8,12 @@ OUT/
   runs/<run_id>/          one folder per finished run (timeseries, metrics, spells, status)
   plan.json               the runs this folder is for, and their hash (checked by --resume)
   timeseries.parquet      tidy: one row per run, step and firm
-  spells.parquet          one row per customer spell: duration, event, scenario, firm, replicate
+  spells.parquet          one row per customer spell: customer, firm, start, duration, event
   metrics.parquet         one row per run and firm: the end-of-run metrics summary.csv averages
+  steps.parquet           per scenario, point, firm, step and weekly column: mean and 95% CI
   runs.csv                one row per run: inputs, seed, status, error, seconds
   summary.csv             per scenario (and point) and firm: metric mean and 95% CI
+  differences.csv         a sweep with --baseline: paired differences of each point to it
   survival_tests.csv      survival compared between scenarios, paired across replicates
   metadata.json           resolved scenarios, seeds, versions, time, command line
   figures/                PNG and SVG
@@ -28,21 +30,31 @@ import datetime as dt
 import json
 import platform
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .outputs import OUTPUTS
 from .runner import METRICS, RunSpec
-from .stats import difference_table, summary_table
+from .stats import difference_table, step_summary, summary_table
 from .store import ResultStore, StoreError
 
 __all__ = ["StoreError", "assemble"]
 
 
 def assemble(
-    store: ResultStore, metadata: dict[str, Any], compare: bool
+    store: ResultStore,
+    metadata: dict[str, Any],
+    compare: bool,
+    baseline_point: int | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Write the consolidated tables and metadata of a store's folder; return the tables."""
+    """Write the consolidated tables and metadata of a store's folder; return the tables.
+
+    ``compare``: add the paired differences to the first scenario to summary.csv.
+    ``baseline_point``: a sweep's ``--baseline`` point (its index), to which differences.csv
+    gives every other point's paired differences.
+    """
     out = store.out
     runs = store.runs_table()
     store.write_csv(out / "runs.csv", runs)
@@ -51,22 +63,23 @@ def assemble(
     ts = store.read("timeseries", ok)
     metrics = store.read("metrics", ok)
     spells = store.read("spells", ok)
-    for name, df in (("timeseries", ts), ("spells", spells), ("metrics", metrics)):
-        path = out / f"{name}.parquet"
-        if not df.empty:
-            store.write_parquet(path, df)
-        elif store.owns(path):
-            path.unlink(missing_ok=True)  # an earlier job's table must not pass for this one's
     points = sorted({k for s in store.plan for k in s.point})
+    steps = step_summary(ts, points, [o.name for o in OUTPUTS])
+    tables = (("timeseries", ts), ("spells", spells), ("metrics", metrics), ("steps", steps))
+    for name, df in tables:
+        _write_or_remove(store, out / f"{name}.parquet", df)
     summary = summary_table(metrics, points, METRICS)
     if compare and not metrics.empty:
+        merged = ["scenario", *points, "firm_position", "metric"]
+        diff = difference_table(metrics, points, METRICS)
         summary = summary.merge(
-            difference_table(metrics, points, METRICS),
-            on=["scenario", *points, "firm_position", "metric"],
-            how="left",
+            diff[[*merged, "diff_mean", "diff_ci_low", "diff_ci_high"]], on=merged, how="left"
         )
-    if not summary.empty:
-        store.write_csv(out / "summary.csv", summary)
+    _write_or_remove(store, out / "summary.csv", summary)
+    differences = pd.DataFrame()
+    if baseline_point is not None and not metrics.empty:
+        differences = difference_table(metrics, points, METRICS, baseline_point)
+    _write_or_remove(store, out / "differences.csv", differences)
     meta = dict(metadata)
     meta.update(
         {
@@ -83,7 +96,21 @@ def assemble(
         "metrics": metrics,
         "spells": spells,
         "summary": summary,
+        "steps": steps,
+        "differences": differences,
     }
+
+
+def _write_or_remove(store: ResultStore, path: Path, df: pd.DataFrame) -> None:
+    """Write a table (parquet or CSV by its suffix); with no rows, remove the file an earlier
+    job wrote there, so that it cannot pass for this job's."""
+    if df.empty:
+        if store.owns(path):
+            path.unlink(missing_ok=True)
+    elif path.suffix == ".parquet":
+        store.write_parquet(path, df)
+    else:
+        store.write_csv(path, df)
 
 
 # --------------------------------------------------------------------------- metadata

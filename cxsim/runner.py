@@ -159,11 +159,16 @@ RUN_LABELS: dict[str, str] = {
     "seed": "a 32-bit label of the replicate's seed (its first generated word)",
 }
 #: the columns of a run's spell log after its labels: one row per customer spell at a firm
+#: (``customer``, ``firm`` and ``start_step`` are ``CXModel.customer_spells()``'s; its
+#: ``end_step`` is ``start_step + duration`` where ``event`` is true, and its ``churned`` is
+#: ``event``)
 SPELL_COLUMNS: dict[str, str] = {
-    "duration": "weeks the spell lasted (to the end of the run if it did not end)",
-    "event": "True if the spell ended in churn, False if still running at the end (censored)",
+    "customer": "the customer's index in the run (0 to customers - 1), as in"
+    " `CXModel.customer_spells()`; a customer who switched has one spell per firm",
     "firm": "the firm's name",
     "start_step": "the week the spell began (0: a customer of the firm at the start)",
+    "duration": "weeks the spell lasted (to the end of the run if it did not end)",
+    "event": "True if the spell ended in churn, False if still running at the end (censored)",
 }
 
 
@@ -197,6 +202,7 @@ def run_one(spec: RunSpec) -> RunResult:
         if spec.spells:
             end = sp["end_step"].fillna(scenario.steps).astype("int64")
             columns = {
+                "customer": sp["customer"].to_numpy(),
                 "duration": (end - sp["start_step"]).to_numpy(),
                 "event": sp["churned"].to_numpy(),
                 "firm": sp["firm"].astype(str).to_numpy(),

@@ -50,6 +50,8 @@ __all__ = [  # ByLevel and Firm are re-exported for modules that import them fro
     "current_key",
     "load_scenario",
     "parse_value",
+    "scenario_path",
+    "shipped_scenarios",
 ]
 
 
@@ -277,9 +279,46 @@ def _read(path: Path, limits: _Limits) -> str:
         raise ScenarioError(f"{path}: cannot read: {exc}") from None
 
 
+#: the scenarios shipped with the package (``cxsim/scenarios`` links to the root ``scenarios/``)
+SHIPPED = Path(__file__).parent / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """The shipped scenario files by name (the file name without ``.yaml``), sorted by name."""
+    return {path.stem: path for path in sorted(SHIPPED.glob("*.yaml"))}
+
+
+def _bare_name(path: Path) -> str | None:
+    """The name a path gives if it is a bare name (no folder), without ``.yaml``/``.yml``."""
+    if len(path.parts) != 1:
+        return None
+    return path.stem if path.suffix in (".yaml", ".yml") else path.name
+
+
+def scenario_path(source: str | Path) -> Path:
+    """The file a scenario argument names: an existing path as given; else a bare name
+    (``ceo_led`` or ``ceo_led.yaml``) of a shipped scenario; else the path as given."""
+    path = Path(source)
+    name = _bare_name(path)
+    if path.exists() or name is None:
+        return path
+    return shipped_scenarios().get(name, path)
+
+
+def _not_found(path: Path) -> ScenarioError:
+    """No such file: for a bare name, say that it is not a shipped scenario either."""
+    name = _bare_name(path)
+    if name is None:
+        return ScenarioError(f"{path}: no such scenario file")
+    close = difflib.get_close_matches(name, list(shipped_scenarios()), n=1)
+    hint = f"; did you mean {close[0]}?" if close else " (cxsim scenarios lists them)"
+    return ScenarioError(f"{path}: no such scenario file, nor a shipped scenario{hint}")
+
+
 def load_scenario(source: str | Path | dict[str, Any] | Scenario) -> Scenario:
     """Read and validate a scenario from a YAML path, a YAML string path, or a dict.
 
+    A bare name that is not a file (``"ceo_led"``) is the shipped scenario of that name.
     Raises ``ScenarioError`` with one line: ``file:line: key.path: what is wrong``, also for a
     file, a document or a dict past the limits on bytes, nodes and depth (see the module doc).
     """
@@ -288,7 +327,9 @@ def load_scenario(source: str | Path | dict[str, Any] | Scenario) -> Scenario:
     limits = _limits()
     if isinstance(source, dict):
         return _validate(source, "<dict>", limits, copy_first=True)
-    path = Path(source)
+    path = scenario_path(source)
+    if not path.exists():
+        raise _not_found(path)
     name = path.name
     text = _read(path, limits)
     try:

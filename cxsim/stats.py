@@ -1,11 +1,12 @@
 """Every statistic cxsim reports, DataFrame (or array) in, DataFrame (or tuple) out.
 
-The summary table, the paired differences, the bands drawn around every curve, Kaplan–Meier
+The summary table, the per-step summary, the paired differences (between scenarios, and
+between a sweep's points and its baseline), the bands drawn around every curve, Kaplan–Meier
 survival, retention of the initial customers and the survival tests between scenarios. Replicates
 are the unit of uncertainty throughout: each replicate gives one value (or one curve) and the
 95% interval is a t interval across replicates. Nothing here reads or writes a file or draws.
 
-(A little over 350 lines: every reported statistic in one place, so each shares one t interval
+(About 450 lines: every reported statistic in one place, so each shares one t interval
 and one notion of a replicate.)
 """
 
@@ -20,11 +21,15 @@ from scipy import stats
 __all__ = [
     "BAND_COLUMNS",
     "CUSTOMER_LEVEL_CAVEAT",
+    "DIFFERENCE_COLUMNS",
     "LOGRANK_COLUMNS",
+    "STEP_COLUMNS",
+    "SURVIVAL_TEST_COLUMNS",
     "difference_table",
     "logrank_tests",
     "replicate_bands",
     "retention_bands",
+    "step_summary",
     "summary_table",
     "survival_bands",
     "t_interval",
@@ -33,26 +38,55 @@ __all__ = [
 #: the columns :func:`replicate_bands` adds to its group keys
 BAND_COLUMNS = ["mean", "std", "count", "low", "high"]
 
-LOGRANK_COLUMNS = [
-    "scenario",
-    "versus",
-    "firm_position",
-    "firm",
-    "versus_firm",
-    "statistic",
-    "p_value",
-    "note",
-    "replicates",
-    "horizon",
-    "rmst",
-    "versus_rmst",
-    "rmst_diff_mean",
-    "rmst_diff_ci_low",
-    "rmst_diff_ci_high",
-    "statistic_customer_level",
-    "p_value_customer_level",
-    "note_customer_level",
-]
+#: the columns of ``survival_tests.csv`` (:func:`logrank_tests`): (unit, meaning)
+SURVIVAL_TEST_COLUMNS: dict[str, tuple[str, str]] = {
+    "scenario": ("", "the scenario tested (each scenario after the first)"),
+    "versus": ("", "the scenario it is tested against: the first"),
+    "firm_position": ("", "the firm's position in the scenario (0: focal)"),
+    "firm": ("", "the firm's name in `scenario`"),
+    "versus_firm": ("", "the firm in the same position in `versus`"),
+    "statistic": ("", "t statistic of the paired t-test of `rmst` across replicates"),
+    "p_value": ("", "two-sided p-value of that test (scipy `ttest_rel`, n = `replicates`);"
+                " blank where undefined (see `note`)"),
+    "note": ("", "why the test is undefined (no churn, a firm without customers, one"
+             " replicate), or blank"),
+    "replicates": ("replicates", "replicates in which both firms had customers (the pairs)"),
+    "horizon": ("weeks", "the restricted mean survival time counts weeks up to this (the run"
+                " length)"),
+    "rmst": ("weeks", "restricted mean survival time of `firm`'s spells up to `horizon` (area"
+             " under a replicate's Kaplan–Meier curve), mean over replicates"),
+    "versus_rmst": ("weeks", "the same for `versus_firm`"),
+    "rmst_diff_mean": ("weeks", "mean paired difference `rmst` − `versus_rmst`, replicate by"
+                       " replicate"),
+    "rmst_diff_ci_low": ("weeks", "lower end of its 95% t interval"),
+    "rmst_diff_ci_high": ("weeks", "upper end of its 95% t interval"),
+    "statistic_customer_level": ("", "log-rank statistic over customers, stratified by"
+                                 " replicate (statsmodels `survdiff`)"),
+    "p_value_customer_level": ("", "its p-value: for reference only, it treats customers as"
+                               " independent and overstates significance"),
+    "note_customer_level": ("", "why the customer-level test is undefined, or its caveat"),
+}  # fmt: skip
+LOGRANK_COLUMNS = list(SURVIVAL_TEST_COLUMNS)
+
+#: the statistic columns of ``steps.parquet`` (:func:`step_summary`), after its keys:
+#: (unit, meaning)
+STEP_COLUMNS: dict[str, tuple[str, str]] = {
+    "output": ("", "the weekly column summarised (a column of timeseries.parquet)"),
+    "mean": ("the output's", "mean over replicates"),
+    "ci_low": ("the output's", "lower end of the 95% t interval over replicates"),
+    "ci_high": ("the output's", "upper end of the 95% t interval over replicates"),
+    "n": ("replicates", "replicates in which the output is defined (not NaN)"),
+}
+#: the statistic columns of ``differences.csv`` (:func:`difference_table` against a sweep's
+#: baseline point), after its keys: (unit, meaning)
+DIFFERENCE_COLUMNS: dict[str, tuple[str, str]] = {
+    "metric": ("", "the end-of-run metric (a column of metrics.parquet)"),
+    "diff_mean": ("the metric's", "mean paired difference, this point minus the baseline"
+                  " point, replicate by replicate (replicate r of every point shares a seed)"),
+    "diff_ci_low": ("the metric's", "lower end of its 95% t interval"),
+    "diff_ci_high": ("the metric's", "upper end of its 95% t interval"),
+    "n": ("replicates", "replicate pairs in which the difference is defined (not NaN)"),
+}  # fmt: skip
 
 #: ``note_customer_level`` where the customer-level log-rank test is defined
 CUSTOMER_LEVEL_CAVEAT = (
@@ -148,30 +182,78 @@ def summary_table(metrics: pd.DataFrame, points: list[str], columns: list[str]) 
     return pd.DataFrame(rows)
 
 
-def difference_table(metrics: pd.DataFrame, points: list[str], columns: list[str]) -> pd.DataFrame:
-    """Difference of each scenario's firm to the first scenario's firm in the same position,
-    for each metric in ``columns``, with its 95% CI.
+def _intervals(
+    df: pd.DataFrame, keys: list[str], columns: list[str], name: str, level: float = 0.95
+) -> pd.DataFrame:
+    """Per group of ``keys`` and each of ``columns``: ``mean``, ``ci_low``, ``ci_high`` (the
+    t interval of :func:`t_interval`) and ``n`` (values not NaN); long, with the column's name in
+    ``name``. Vectorised (one groupby); groups keep their first appearance, missing keys kept."""
+    values = df[keys].join(df[columns].astype(float))
+    grouped = values.groupby(keys, sort=False, dropna=False, observed=True)[columns]
+    mean, std, count = grouped.mean(), grouped.std(ddof=1), grouped.count()
+    groups, width = mean.shape
+    out = mean.index.to_frame(index=False)
+    out = out.iloc[np.repeat(np.arange(groups), width)].reset_index(drop=True)
+    out[name] = np.tile(np.asarray(columns, dtype=object), groups)
+    m, n = mean.to_numpy(float).ravel(), count.to_numpy().ravel()
+    half = _half_width(std.to_numpy(float).ravel(), n, level)
+    return out.assign(mean=m, ci_low=m - half, ci_high=m + half, n=n.astype("int64"))
 
-    Replicate r of every scenario shares its seed, so differences are paired by replicate.
+
+def step_summary(
+    timeseries: pd.DataFrame, points: list[str], columns: list[str], level: float = 0.95
+) -> pd.DataFrame:
+    """``steps.parquet``: per scenario, point, firm and step, each weekly column in ``columns``
+    averaged over replicates with its 95% t interval (:data:`STEP_COLUMNS`); one row per column.
+    Rows run scenario by scenario, point by point, firm by firm, week by week."""
+    keys = ["scenario", "point", *points, "firm", "step"]
+    if timeseries.empty:
+        return pd.DataFrame(columns=[*keys, *STEP_COLUMNS])
+    out = _intervals(timeseries, keys, columns, "output", level)
+    series = out.groupby(keys[:-1], sort=False, dropna=False, observed=True).ngroup()
+    order = np.lexsort((np.arange(len(out)), out["step"].to_numpy(), series.to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def difference_table(
+    metrics: pd.DataFrame,
+    points: list[str],
+    columns: list[str],
+    baseline_point: int | None = None,
+) -> pd.DataFrame:
+    """Paired differences of each metric in ``columns``, with their 95% t interval and ``n``.
+
+    Without ``baseline_point`` (``compare``): each scenario's firm minus the first scenario's
+    firm in the same position at the same point (the first scenario's rows are 0). With it (a
+    sweep's ``--baseline``): each other point's firm minus the same scenario's firm in the same
+    position at the point of index ``baseline_point`` (the ``point`` column). Replicate r of every
+    scenario and point shares its seed, so differences are paired by replicate; a replicate
+    missing on either side is left out.
     """
-    first = metrics["scenario"].iloc[0]
-    base = metrics[metrics["scenario"] == first].set_index(["replicate", "firm_position", *points])
-    rows = []
-    for (scenario, *rest), group in metrics.groupby(
-        ["scenario", *points, "firm_position"], sort=False, dropna=False
-    ):
-        g = group.set_index(["replicate", "firm_position", *points])
-        joined = g[columns].merge(
-            base[columns], left_index=True, right_index=True, suffixes=("", "_base")
+    if baseline_point is None:
+        first = metrics["scenario"].iloc[0] if len(metrics) else None
+        base = metrics[metrics["scenario"] == first]
+        match, rows = ["replicate", "firm_position", *points], metrics
+        keys = ["scenario", *points, "firm_position", "firm"]
+    else:
+        base = metrics[metrics["point"] == baseline_point]
+        match = ["scenario", "replicate", "firm_position"]
+        rows = metrics[metrics["point"] != baseline_point]
+        keys = ["scenario", "point", *points, "firm_position", "firm"]
+    if rows.empty or base.empty:
+        return pd.DataFrame(columns=[*keys, *DIFFERENCE_COLUMNS])
+    joined = rows[[*keys, *(k for k in match if k not in keys), *columns]].merge(
+        base[[*match, *columns]], on=match, how="inner", suffixes=("", "_base")
+    )
+    diffs = joined[keys].join(
+        pd.DataFrame(
+            {c: joined[c].astype(float) - joined[f"{c}_base"].astype(float) for c in columns}
         )
-        for metric in columns:
-            diff = (joined[metric] - joined[f"{metric}_base"]).to_numpy()
-            mean, lo, hi = t_interval(diff)
-            row = {"scenario": scenario}
-            row.update(dict(zip([*points, "firm_position"], rest, strict=True)))
-            row.update({"metric": metric, "diff_mean": mean, "diff_ci_low": lo, "diff_ci_high": hi})
-            rows.append(row)
-    return pd.DataFrame(rows)
+    )
+    out = _intervals(diffs, keys, columns, "metric")
+    return out.rename(
+        columns={"mean": "diff_mean", "ci_low": "diff_ci_low", "ci_high": "diff_ci_high"}
+    )
 
 
 # --------------------------------------------------------------------------- survival

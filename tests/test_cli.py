@@ -458,3 +458,108 @@ def test_run_and_compare_take_record_final(tmp_path: Path, two_files) -> None:
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert ts["step"].nunique() == 1
     assert json.loads((out / "metadata.json").read_text())["options"]["record"] == "final"
+
+
+# --------------------------------------------------------------------------- listings, shipped
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_scenarios_lists_every_shipped_file_with_its_pattern_and_description() -> None:
+    from cxsim.scenario import load_scenario, shipped_scenarios
+
+    res = invoke("scenarios")
+    assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.stdout.splitlines()) <= 100
+    shipped = shipped_scenarios()
+    assert set(shipped) == {p.stem for p in (ROOT / "scenarios").glob("*.yaml")}
+    for name, path in shipped.items():
+        assert _words(load_scenario(path).description) in _words(res.stdout), name
+    assert any(line.split()[:2] == ["ceo_led", "P1"] for line in res.stdout.splitlines())
+    assert f"{len(shipped)} scenarios in {path.parent}" in res.stdout
+
+
+def test_parameters_lists_every_key_and_filters_by_prefix() -> None:
+    from cxsim.docs import parameter_rows
+
+    rows = parameter_rows()
+    res = invoke("parameters")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    heads = [line for line in lines if line and not line.startswith(" ")][:-1]
+    assert [h.split(" = ")[0] for h in heads] == [r[0] for r in rows]
+    key, meaning, default, bounds, _ = next(r for r in rows if r[0] == "market.churn_sensitivity")
+    assert f"{key} = {default}  range {bounds}" in lines
+    assert f"    {meaning}" in lines
+
+    def keys(*args: str) -> list[str]:
+        res = invoke("parameters", *args)
+        assert res.exit_code == 0, res.output
+        heads = [line for line in res.stdout.splitlines() if line and not line.startswith(" ")]
+        return [line.split(" = ")[0] for line in heads[:-1]]
+
+    assert keys("market.churn") == [r[0] for r in rows if r[0].startswith("market.churn")]
+    assert keys("firms.0.cco") == [r[0] for r in rows if r[0].startswith("firms[].cco")]
+    assert "market.base_churn_per_month" in keys("churn")  # no key starts with it: contains
+    res = invoke("parameters", "no.such.key")
+    assert res.exit_code == 2
+    assert res.output.strip() == "error: no scenario key starts with or contains 'no.such.key'"
+
+
+def test_a_bare_name_is_the_shipped_scenario_and_the_job_says_it_assembles(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ceo_led file here
+    res = invoke("validate", "ceo_led", "invisible_war.yaml", ROOT / "scenarios" / "eras.yaml")
+    assert res.exit_code == 0, res.output
+    assert "ok ceo_led: ceo_led, " in res.stdout
+    assert "ok invisible_war.yaml: invisible_war, " in res.stdout
+    res = invoke("validate", "ceo_lde")
+    assert res.exit_code == 2
+    assert "ceo_lde: no such scenario file, nor a shipped scenario; did you mean ceo_led?" in (
+        res.output
+    )
+    res = invoke("validate", "sub/ceo_led")  # a path with a folder is never a name
+    assert res.exit_code == 2
+    assert "sub/ceo_led: no such scenario file" in res.output
+    write_yaml(tmp_path / "ceo_led.yaml", small_scenario())  # an existing file wins
+    assert "ok ceo_led.yaml: small, " in invoke("validate", "ceo_led.yaml").stdout
+
+    out = tmp_path / "named"
+    small = ["-r", "1", "--steps", "3", "--set", "market.customers=50", "--workers", "1"]
+    res = invoke("run", "ceo_led", *small, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "ceo_led" in json.loads((out / "metadata.json").read_text())["scenarios"]
+    bar = res.stderr.index("1/1")
+    assert "eta" in res.stderr[bar:].splitlines()[0]  # the time remaining, after the elapsed
+    assert res.stderr.index("assembling tables and figures ...") > bar
+    assert "SCENARIO is a YAML file or, if no such file exists, the name of a scenario" in (
+        invoke("run", "--help").stdout
+    )
+
+
+def test_the_scenarios_are_package_data() -> None:
+    import tomllib
+
+    from cxsim.scenario import SHIPPED
+
+    assert SHIPPED.resolve() == (ROOT / "scenarios").resolve()  # cxsim/scenarios links there
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "scenarios/*.yaml" in project["tool"]["setuptools"]["package-data"]["cxsim"]
+
+
+def test_the_notebooks_extra_installs_jupyterlab_and_the_readme_says_how() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extra = project["project"]["optional-dependencies"]["notebooks"]
+    assert any(req.lower().startswith("jupyterlab") for req in extra)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ".venv/bin/pip install -e '.[notebooks]'" in readme
+    assert ".venv/bin/jupyter lab notebooks/" in readme

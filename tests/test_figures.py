@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from typer.testing import CliRunner, Result
 
@@ -25,7 +26,7 @@ from cxsim import job
 from cxsim.figures import Saved, derived, draw_figures
 from cxsim.results import StoreError
 
-from .conftest import small_scenario, write_yaml
+from .conftest import make_spells, small_scenario, write_yaml
 
 RUNNER = CliRunner()
 #: the figures over time of a run or comparison
@@ -39,6 +40,8 @@ TIME = [
     "quality_visible_invisible",
 ]
 SWEEP = ["retained", "churn_rate_weekly", "market_share", "commitment_frontline"]
+#: the figures of the initial customers: retained, and lost by each week (cumulative churn)
+RETAINED = ["retained", "cumulative_churn"]
 #: market settings under which nobody ever leaves: no base hazard, no word of mouth, and no
 #: problem acted on by leaving
 NO_CHURN = {"base_churn_per_month": 0.0, "word_of_mouth_effect": 0.0, "problem_defection": 0.0}
@@ -163,7 +166,7 @@ def test_cli_run_succeeds_when_a_firm_loses_no_customer(one_firm_no_churn) -> No
 def test_no_churn_at_one_firm_draws_every_figure(one_firm_no_churn) -> None:
     out, _ = one_firm_no_churn
     written, warnings = draw(out)
-    assert written == figs(*TIME, "survival", "retained")
+    assert written == figs(*TIME, "survival", *RETAINED)
     assert warnings == []
 
 
@@ -173,7 +176,7 @@ def test_no_churn_anywhere_skips_only_survival(tmp_path: Path) -> None:
     out = build(tmp_path, "run", [sc], "-r", "2")
     assert events_by_firm(out).sum() == 0
     written, warnings = draw(out)
-    assert written == figs(*TIME, "retained")
+    assert written == figs(*TIME, *RETAINED)
     assert warnings == [SURVIVAL_SKIPPED]
 
 
@@ -189,7 +192,7 @@ def test_a_firm_without_customers_leaves_its_lines_out(tmp_path: Path) -> None:
     assert b["satisfaction"].isna().all()
     assert b["invisible_quality"].isna().all()
     written, warnings = draw(out)
-    assert written == figs(*TIME, "retained")
+    assert written == figs(*TIME, *RETAINED)
     assert warnings == [SURVIVAL_SKIPPED]
 
 
@@ -230,7 +233,7 @@ def test_a_firm_with_one_customer(tmp_path: Path) -> None:
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert (ts["customers"] == 0).any()  # some firm is left with no customer at some step
     written, warnings = draw(out)
-    assert written == figs(*TIME, "survival", "retained")
+    assert written == figs(*TIME, "survival", *RETAINED)
     assert warnings == []
 
 
@@ -239,7 +242,7 @@ def test_one_step(tmp_path: Path) -> None:
     assert pd.read_parquet(out / "timeseries.parquet")["step"].nunique() == 1
     churned = events_by_firm(out).sum() > 0
     written, warnings = draw(out)
-    assert written == figs(*TIME, "retained", *(["survival"] if churned else []))
+    assert written == figs(*TIME, *RETAINED, *(["survival"] if churned else []))
     assert warnings == ([] if churned else [SURVIVAL_SKIPPED])
 
 
@@ -252,7 +255,7 @@ def test_compare_without_churn_writes_blank_log_rank_tests(tmp_path: Path) -> No
     out = build(tmp_path, "compare", scenarios, "-r", "2")
     assert events_by_firm(out).sum() == 0
     written, warnings = draw(out)
-    assert written == figs(*TIME, "retained") | {"survival_tests.csv"}
+    assert written == figs(*TIME, *RETAINED) | {"survival_tests.csv"}
     assert warnings == [
         SURVIVAL_SKIPPED,
         "survival_tests.csv: survival test undefined for 2 of 2 firm pair(s) (no churn events);"
@@ -272,7 +275,7 @@ def test_compare_pairs_firms_by_position_when_one_never_had_customers(
     assert "B" not in events.loc["empty"].index  # no spell at all: B never had a customer
     assert events.loc[("churny", "A")] > 0
     written, warnings = draw(out)
-    assert written == figs(*TIME, "survival", "retained") | {"survival_tests.csv"}
+    assert written == figs(*TIME, "survival", *RETAINED) | {"survival_tests.csv"}
     assert warnings == [
         "survival_tests.csv: survival test undefined for 1 of 2 firm pair(s) (a firm had no"
         " customers); its p_value is left blank"
@@ -358,6 +361,44 @@ def test_weekly_churn_is_drawn_as_a_rolling_mean() -> None:
     assert bands["mean"].iloc[1:].tolist() == [pytest.approx(0.03), pytest.approx(0.015)]
 
 
+def test_cumulative_churn_rises_within_0_and_1_with_n() -> None:
+    # two replicates far apart (one loses its customers early, one keeps them): the t band of
+    # two replicates is wide and overshoots a share at both ends unless clipped
+    spells = pd.concat(
+        [
+            make_spells([1, 2, 2, 3], [True, True, True, True], replicate=0),
+            make_spells([4, 4, 3, 4], [False, False, True, False], replicate=1),
+            make_spells([1, 4], [True, False], replicate=0, firm="G"),
+            make_spells([2, 4], [True, False], replicate=1, firm="G"),
+            make_spells([1], [True], replicate=1, firm="G", start=2),  # joined later: not counted
+        ],
+        ignore_index=True,
+    )
+    (item,) = [d for d in derived(_saved(spells=spells)) if d.name == "cumulative_churn"]
+    bands = item.statistic()
+    assert set(bands["firm"]) == {"F", "G"}
+    for _, firm in bands.groupby("firm"):
+        assert firm["week"].tolist() == list(range(5))
+        assert firm["mean"].iloc[0] == 0.0
+        assert (firm["mean"].diff().dropna() >= 0).all()  # lost customers never come back
+    f = bands[bands["firm"] == "F"].set_index("week")
+    assert f["mean"].tolist() == pytest.approx([0, 0.125, 0.375, 0.625, 0.625])
+    assert (f["count"] == 2).all()
+    for column in ("mean", "low", "high"):
+        assert bands[column].between(0.0, 1.0).all(), column
+    assert (bands["low"] <= bands["mean"]).all()
+    assert (bands["mean"] <= bands["high"]).all()
+    assert f.loc[2, "low"] == 0.0  # clipped, not below
+    assert f.loc[3, "high"] == 1.0  # nor above
+    fig = item.draw(bands)
+    try:
+        assert "n = 2 replicates" in fig.axes[0].get_title()
+        for line in fig.axes[0].get_lines():
+            assert ((line.get_ydata() >= 0) & (line.get_ydata() <= 1)).all()
+    finally:
+        plt.close(fig)
+
+
 # --------------------------------------------------------------------------- what a folder gets
 
 
@@ -384,8 +425,8 @@ def test_each_derived_file_is_declared_once_with_its_condition() -> None:
     assert [t.name for t in tables] == ["survival_tests.csv"]
     assert tables[0].note is not None
     assert _applying(_saved(timeseries=ts)) == [*TIME[:5], "culture_by_level", TIME[-1]]
-    assert _applying(_saved(spells=one)) == ["survival", "retained"]
-    assert _applying(_saved(spells=two)) == ["survival", "retained", "survival_tests.csv"]
+    assert _applying(_saved(spells=one)) == ["survival", *RETAINED]
+    assert _applying(_saved(spells=two)) == ["survival", *RETAINED, "survival_tests.csv"]
     swept = _applying(_saved(metrics=metrics, varied=["p"]))
     assert swept == [f"sweep_{m}_vs_p" for m in SWEEP]
     swept = _applying(_saved(metrics=metrics, varied=["p", "q"]))

@@ -250,6 +250,28 @@ def test_bands_stay_within_the_declared_range() -> None:
     plt.close(fig)
 
 
+def test_cumulative_churn_figure_keeps_its_band_within_0_and_1() -> None:
+    bands = pd.DataFrame(
+        {
+            "scenario": "s",
+            "firm": "F",
+            "week": [0, 1, 2],
+            "mean": [0.0, 0.5, 0.9],
+            "low": [0.0, -0.3, 0.6],  # an unclipped t band, as a caller might pass it
+            "high": [0.0, 1.3, 1.2],
+            "count": 3,
+        }
+    )
+    fig = plots.cumulative_churn_curves(bands)
+    ax = fig.axes[0]
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == 0.0
+    assert band.max() == 1.0
+    assert "n = 3 replicates" in ax.get_title()
+    assert ax.get_ylim() == (0.0, 1.01)
+    _render(fig)
+
+
 def test_a_design_is_a_scatter_with_a_binned_trend() -> None:
     points = pd.DataFrame(
         {

@@ -194,3 +194,65 @@ def test_parse_sample_and_range() -> None:
     with pytest.raises(cxsim.ScenarioError, match="--sample"):
         parse_vary("market.visible_weight=0.2:0.6")
     assert parse_vary("name=a:b") == ("name", ["a:b"])
+
+
+def test_spells_carry_the_customer_id_of_customer_spells() -> None:
+    (spec,) = make_plan([tiny()], replicates=1, root_seed=9)
+    result = run_one(spec)
+    assert spec.spells
+    model = cxsim.CXModel(tiny(), rng=np.random.default_rng(spec.seed_sequence())).run()
+    expected = model.customer_spells()
+    spells = result.spells
+    assert list(spells.columns[len(RUN_LABELS) :]) == list(SPELL_COLUMNS)
+    assert spells["customer"].tolist() == expected["customer"].tolist()
+    assert spells["firm"].tolist() == expected["firm"].astype(str).tolist()
+    assert spells["start_step"].tolist() == expected["start_step"].tolist()
+    assert spells["event"].tolist() == expected["churned"].tolist()
+    ended = expected["end_step"].notna().to_numpy()
+    np.testing.assert_array_equal(
+        spells["start_step"].to_numpy()[ended] + spells["duration"].to_numpy()[ended],
+        expected["end_step"].to_numpy()[ended].astype(int),
+    )
+
+
+def test_ranges_and_samples_give_values_without_float_noise() -> None:
+    _, values = parse_vary("k=0:1:11")
+    assert values == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert "0.6000000000000001" not in repr(values)
+    assert parse_vary("k=0.3:0.9:7")[1] == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    ranges = {"a": (0.1, 0.7), "b": (0.0, 3.0)}
+    for point in sample_points(ranges, "lhs", 16, seed=3) + sample_points(ranges, "sobol", 8, 3):
+        for value in point.values():
+            assert value == float(f"{value:.12g}")  # no digits past the 12th significant
+            assert len(repr(value)) <= 14
+
+
+def test_a_baseline_that_names_no_point_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from cxsim.job import Job, JobError, execute
+
+    points = grid({"market.visible_weight": [0.3, 0.6], "steps": [4, 5]})
+    out = tmp_path / "out"
+    refused = {
+        "market.visible_weight=0.45,steps=4": "names no point of the sweep",
+        "market.visible_weight=0.3": "names 2 points of the sweep; give a value for each",
+        "market.customers=100": "market.customers is not varied by this sweep",
+        "steps": "expected key.path=value",
+    }
+    for text, message in refused.items():
+        job = Job(command="sweep", scenarios=[tiny()], out=out, points=points, baseline=text)
+        with pytest.raises(JobError, match=message) as err:
+            execute(job)
+        assert "--baseline" in str(err.value)
+        assert "\n" not in str(err.value)
+        assert not out.exists()
+    assert Job(command="sweep", scenarios=[tiny()], out=out, points=points).baseline_point() is None
+    found = Job(
+        command="sweep",
+        scenarios=[tiny()],
+        out=out,
+        points=points,
+        baseline="steps=5, market.visible_weight=0.6000000000000001",
+    )
+    assert found.baseline_point() == 3
+    with pytest.raises(JobError, match="no sweep point"):
+        Job(command="run", scenarios=[tiny()], out=out, baseline="steps=5").check()

@@ -401,3 +401,115 @@ def test_survival_tests_of_one_scenario_are_an_empty_table() -> None:
     tests = stats.logrank_tests(make_spells([1, 2], [True, True]))
     assert tests.empty
     assert list(tests.columns) == stats.LOGRANK_COLUMNS
+
+
+# --------------------------------------------------------------------------- per-step summary
+
+
+def _weekly() -> pd.DataFrame:
+    """Two points of one scenario, two firms, three replicates, four weeks, two outputs; ``y``
+    is undefined in one replicate's week 2."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for point, p in ((0, 0.3), (1, 0.6)):
+        for rep in range(3):
+            for step in range(1, 5):
+                for firm in ("F", "G"):
+                    rows.append(
+                        {"scenario": "s", "point": point, "p": p, "replicate": rep, "step": step}
+                        | {"firm": firm, "x": rng.normal(), "y": int(rng.integers(0, 9))}
+                    )
+    ts = pd.DataFrame(rows)
+    ts.loc[(ts.replicate == 0) & (ts.step == 2), "y"] = np.nan
+    return ts
+
+
+def test_step_summary_is_the_replicate_band_of_each_step_and_column() -> None:
+    ts = _weekly()
+    steps = stats.step_summary(ts, ["p"], ["x", "y"])
+    keys = ["scenario", "point", "p", "firm", "step"]
+    assert list(steps.columns) == [*keys, *stats.STEP_COLUMNS]
+    assert len(steps) == 2 * 2 * 4 * 2  # points x firms x steps x outputs
+    # scenario by scenario, point by point, firm by firm, week by week, then the outputs
+    first = steps.iloc[:8]
+    assert first["firm"].tolist() == ["F"] * 8
+    assert first["step"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert first["output"].tolist() == ["x", "y"] * 4
+    for column in ("x", "y"):
+        bands = stats.replicate_bands(ts, keys, column)
+        mine = steps[steps.output == column]
+        merged = bands.merge(mine, on=keys)
+        assert len(merged) == len(bands) == 16
+        np.testing.assert_allclose(merged["mean_x"], merged["mean_y"])
+        np.testing.assert_allclose(merged["low"], merged["ci_low"])
+        np.testing.assert_allclose(merged["high"], merged["ci_high"])
+        assert (merged["count"] == merged["n"]).all()
+    gap = steps[(steps.output == "y") & (steps.step == 2)]
+    assert (gap["n"] == 2).all()
+    one = steps[(steps.point == 1) & (steps.firm == "G") & (steps.step == 3)].set_index("output")
+    values = ts[(ts.point == 1) & (ts.firm == "G") & (ts.step == 3)]["x"].to_numpy()
+    assert tuple(one.loc["x", ["mean", "ci_low", "ci_high"]]) == pytest.approx(
+        stats.t_interval(values)
+    )
+    empty = stats.step_summary(ts.iloc[:0], ["p"], ["x"])
+    assert empty.empty
+    assert list(empty.columns) == [*keys, *stats.STEP_COLUMNS]
+
+
+def test_step_summary_of_a_large_table_is_fast() -> None:
+    import time
+
+    n = 200_000
+    rng = np.random.default_rng(1)
+    ts = pd.DataFrame(
+        {
+            "scenario": "s",
+            "point": np.repeat(np.arange(50), n // 50),
+            "firm": np.tile(["F", "G"], n // 2),
+            "step": np.tile(np.repeat(np.arange(100), 2), n // 200),
+            **{f"c{i}": rng.normal(size=n) for i in range(20)},
+        }
+    )
+    start = time.perf_counter()
+    steps = stats.step_summary(ts, [], [f"c{i}" for i in range(20)])
+    assert len(steps) == 50 * 2 * 100 * 20
+    assert time.perf_counter() - start < 5  # vectorised: well under a second here
+
+
+# --------------------------------------------------------------------------- sweep baseline
+
+
+def test_difference_table_against_a_baseline_point_pairs_replicates() -> None:
+    metrics = _metrics({"p": [0.3, 0.6, 0.9]})
+    metrics["point"] = metrics["p"].map({0.3: 0, 0.6: 1, 0.9: 2})
+    # each point adds the same amount in every replicate: paired, the difference is exact
+    metrics["x"] += metrics["point"] * 0.25
+    metrics = metrics[~((metrics.point == 2) & (metrics.replicate == 3))]  # a failed run
+    diff = stats.difference_table(metrics, ["p"], ["x", "y"], baseline_point=1)
+    keys = ["scenario", "point", "p", "firm_position", "firm"]
+    assert list(diff.columns) == [*keys, *stats.DIFFERENCE_COLUMNS]
+    assert set(diff["point"]) == {0, 2}  # the baseline itself is left out
+    assert len(diff) == 2 * 2 * 2 * 2  # points x scenarios x firms x metrics
+    table = diff.set_index(["scenario", "point", "firm", "metric"])
+    low = table.loc[("b", 0, "G", "x")]
+    assert low["diff_mean"] == pytest.approx(-0.25)
+    assert low["diff_ci_high"] - low["diff_ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert low["n"] == 4
+    high = table.loc[("a", 2, "F", "x")]
+    assert high["diff_mean"] == pytest.approx(0.25)
+    assert high["n"] == 3  # replicate 3 has no pair
+    assert table.loc[("a", 2, "F", "y"), "diff_mean"] == pytest.approx(0.0, abs=1e-12)
+    # the same values as a paired t interval by hand
+    by_rep = metrics[(metrics.scenario == "a") & (metrics.firm == "F")].pivot(
+        index="replicate", columns="point", values="x"
+    )
+    expected = stats.t_interval((by_rep[2] - by_rep[1]).to_numpy())
+    assert tuple(high[["diff_mean", "diff_ci_low", "diff_ci_high"]]) == pytest.approx(expected)
+    none = stats.difference_table(metrics, ["p"], ["x"], baseline_point=7)
+    assert none.empty
+    assert list(none.columns) == [*keys, *stats.DIFFERENCE_COLUMNS]
+
+
+def test_every_survival_test_column_is_declared() -> None:
+    assert list(stats.SURVIVAL_TEST_COLUMNS) == stats.LOGRANK_COLUMNS
+    assert all(meaning for _, meaning in stats.SURVIVAL_TEST_COLUMNS.values())

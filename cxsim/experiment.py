@@ -1,0 +1,314 @@
+"""Pattern experiments: each claim of the essays as a declared contrast, measured with replicate
+intervals at several horizons, with a boundary sweep, its crossing point and a verdict.
+
+An experiment (``Experiment``) names *arms*, each a (scenario, overrides, firm) triple, and a
+*contrast* over them: the effect is ``Σ coef · outcome(arm)``, computed replicate by replicate
+(replicate r of every arm shares its seed: common random numbers make the differences paired).
+``P1`` is +1 · CEO-led focal − 1 · CCO-only focal; ``P2`` +1 · copier − 1 · copied, both firms
+of one run; ``P8`` an interaction of four firms. A *boundary* sweeps one lever on some arms and
+finds where the effect's mean crosses zero, with a bootstrap interval over replicates.
+
+The runs go through the project's runner and results folder (parallel, resumable, nothing of a
+user's overwritten); ``cxsim experiment NAME|all [--quick]`` runs them. The experiments
+themselves are declared in ``cxsim.patterns``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .job import JobError
+from .runner import RunSpec, make_plan, run_plan
+from .scenario import Scenario, apply_overrides, load_scenario
+from .stats import t_interval
+from .store import ResultStore
+
+__all__ = [
+    "HORIZONS",
+    "OUTCOMES",
+    "Arm",
+    "Boundary",
+    "Experiment",
+    "boundary_table",
+    "crossing",
+    "effects_table",
+    "outcomes_at",
+    "run_experiment",
+    "verdict",
+]
+
+#: weeks at which effects are measured: 1, 3 and 5 years
+HORIZONS = (52, 156, 260)
+#: the outcomes measured at each horizon, with what each is
+OUTCOMES: dict[str, str] = {
+    "retained": "share of the firm's customers at week 0 still with it at the horizon",
+    "monthly_churn": "mean monthly churn over the year before the horizon",
+    "market_share": "market share at the horizon",
+    "nps": "mean NPS over the year before the horizon",
+    "profit": "mean weekly profit over the year before the horizon, $",
+}
+#: the outcome and horizon a verdict is read from
+VERDICT_OUTCOME, VERDICT_HORIZON = "retained", 260
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One term of the contrast: a firm of a scenario with overrides, and its coefficient."""
+
+    scenario: str  # a shipped scenario's name (scenarios/<name>.yaml)
+    firm: str  # the firm's name in that scenario
+    coef: float = 1.0
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A lever swept on some arms (by index): where does the effect vanish or reverse?"""
+
+    key: str
+    values: Sequence[Any]
+    arms: Sequence[int]  # the arms the lever is set on (the others stay as they are)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A pattern's hypothesis as a contrast over arms, with its boundary."""
+
+    name: str
+    pattern: str  # P1 ... P8
+    hypothesis: str
+    arms: Sequence[Arm]
+    expect: int  # +1: the hypothesis says the effect is positive; -1: negative
+    boundary: Boundary
+    advice: str  # one sentence a strategist can act on, if the pattern emerges
+
+
+def _variant(arm: Arm, extra: Mapping[str, Any], customers: int | None, steps: int | None,
+             root: Path) -> Scenario:  # fmt: skip
+    data = load_scenario(root / "scenarios" / f"{arm.scenario}.yaml").model_dump(mode="json")
+    over = {**arm.overrides, **extra}
+    if customers is not None:
+        over["market.customers"] = customers
+    if steps is not None:
+        over["steps"] = steps
+    scenario = apply_overrides(data, over)
+    names = json.dumps(sorted(over.items()), default=str)
+    return scenario.model_copy(update={"name": f"{arm.scenario} {names}"})
+
+
+def _variants(
+    exp: Experiment, customers: int | None, steps: int | None, root: Path
+) -> tuple[list[Scenario], dict[tuple[Any, int], int]]:
+    """The distinct scenarios to run, and for each (boundary value or None, arm) its index."""
+    scenarios: list[Scenario] = []
+    seen: dict[str, int] = {}
+    where: dict[tuple[Any, int], int] = {}
+    settings: list[tuple[Any, Mapping[str, Any]]] = [(None, {})]
+    settings += [(v, {exp.boundary.key: v}) for v in exp.boundary.values]
+    for value, extra in settings:
+        for i, arm in enumerate(exp.arms):
+            applied = extra if (value is not None and i in exp.boundary.arms) else {}
+            scenario = _variant(arm, applied, customers, steps, root)
+            key = scenario.model_dump_json()
+            if key not in seen:
+                seen[key] = len(scenarios)
+                scenarios.append(scenario)
+            where[(value, i)] = seen[key]
+    return scenarios, where
+
+
+def outcomes_at(ts: pd.DataFrame, spells: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
+    """Every ``OUTCOMES`` of every firm of one run at each horizon (index: firm, horizon)."""
+    rows = []
+    first = spells[spells["start_step"] == 0]
+    for h in horizons:
+        year = ts[(ts["step"] > h - 52) & (ts["step"] <= h)].groupby("firm", sort=False)
+        at = ts[ts["step"] == h].set_index("firm")
+        kept = (first["duration"] > h) | ~first["event"].astype(bool)
+        retained = kept.groupby(first["firm"].astype(str), sort=False).mean()
+        weekly = year["churn_rate_weekly"].mean()
+        for firm in at.index:
+            rows.append(
+                {
+                    "firm": str(firm),
+                    "horizon": h,
+                    "retained": float(retained.get(str(firm), np.nan)),
+                    "monthly_churn": float(1 - (1 - weekly[firm]) ** (52 / 12)),
+                    "market_share": float(at.loc[firm, "market_share"]),
+                    "nps": float(year["nps"].mean()[firm]),
+                    "profit": float(year["profit"].mean()[firm]),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["firm", "horizon"])
+
+
+def _contrast(
+    exp: Experiment, per_run: dict[str, pd.DataFrame], plan: list[RunSpec],
+    where: dict[tuple[Any, int], int], value: Any, horizons: Sequence[int],
+) -> pd.DataFrame:  # fmt: skip
+    """The contrast replicate by replicate: rows (replicate, horizon), columns OUTCOMES."""
+    by = {(s.run_id.split("-")[0], s.replicate): s.run_id for s in plan}
+    replicates = sorted({s.replicate for s in plan})
+    frames = []
+    for r in replicates:
+        total = None
+        for i, arm in enumerate(exp.arms):
+            run = by[(f"s{where[(value, i)]}", r)]
+            term = arm.coef * per_run[run].xs(arm.firm, level="firm")[list(OUTCOMES)]
+            total = term if total is None else total + term
+        frame = total.reindex(list(horizons)).reset_index()
+        frame.insert(0, "replicate", r)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def effects_table(contrast: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% t interval of the contrast per outcome and horizon, with n."""
+    rows = []
+    for h, group in contrast.groupby("horizon", sort=True):
+        for outcome in OUTCOMES:
+            mean, low, high = t_interval(group[outcome].to_numpy(float))
+            rows.append({"outcome": outcome, "horizon": int(h), "mean": mean, "low": low,
+                         "high": high, "n": int(group[outcome].notna().sum())})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def boundary_table(
+    values: Sequence[Any], contrasts: Mapping[Any, pd.DataFrame], horizon: int = VERDICT_HORIZON
+) -> pd.DataFrame:
+    """The verdict outcome's effect at ``horizon`` for each boundary value."""
+    rows = []
+    for v in values:
+        c = contrasts[v]
+        x = c.loc[c["horizon"] == horizon, VERDICT_OUTCOME].to_numpy(float)
+        mean, low, high = t_interval(x)
+        rows.append({"value": v, "mean": mean, "low": low, "high": high, "n": len(x)})
+    return pd.DataFrame(rows)
+
+
+def crossing(
+    values: Sequence[float], effects: np.ndarray, n_boot: int = 2000, seed: int = 0
+) -> dict[str, float | None]:
+    """Where the mean effect crosses zero along ``values`` (linear between grid values), and a
+    95% bootstrap interval over replicates; ``effects`` is (values, replicates).
+
+    None where the mean never changes sign on the grid (the crossing, if any, is outside it).
+    """
+    x = np.asarray(values, dtype=float)
+
+    def cross(mean: np.ndarray) -> float | None:
+        sign = np.sign(mean)
+        for i in range(len(mean) - 1):
+            if sign[i] == 0:
+                return float(x[i])
+            if sign[i] * sign[i + 1] < 0:
+                t = mean[i] / (mean[i] - mean[i + 1])
+                return float(x[i] + t * (x[i + 1] - x[i]))
+        return float(x[-1]) if sign[-1] == 0 else None
+
+    point = cross(effects.mean(axis=1))
+    if point is None:
+        return {"crossing": None, "low": None, "high": None, "share_crossing": 0.0}
+    rng = np.random.default_rng(seed)
+    n = effects.shape[1]
+    found = []
+    for _ in range(n_boot):
+        c = cross(effects[:, rng.integers(0, n, n)].mean(axis=1))
+        if c is not None:
+            found.append(c)
+    low, high = np.percentile(found, [2.5, 97.5]) if found else (np.nan, np.nan)
+    return {"crossing": point, "low": float(low), "high": float(high),
+            "share_crossing": len(found) / n_boot}  # fmt: skip
+
+
+def verdict(
+    exp: Experiment, effects: pd.DataFrame, boundary: pd.DataFrame, horizon: int = VERDICT_HORIZON
+) -> str:
+    """``emerges``, ``emerges only under conditions``, ``reversed`` or ``does not emerge``, read
+    from the 95% interval of the verdict outcome at ``horizon`` (and along the boundary when it
+    does not emerge at the scenario's own settings)."""
+    row = effects[(effects["outcome"] == VERDICT_OUTCOME) & (effects["horizon"] == horizon)]
+    low, high = float(row["low"].iloc[0]), float(row["high"].iloc[0])
+    lo, hi = (low, high) if exp.expect > 0 else (-high, -low)
+    if lo > 0:
+        return "emerges"
+    if hi < 0:
+        return "reversed"
+    b_lo = boundary["low"] if exp.expect > 0 else -boundary["high"]
+    if (b_lo > 0).any():
+        return "emerges only under conditions"
+    return "does not emerge"
+
+
+def run_experiment(
+    exp: Experiment,
+    out: Path,
+    replicates: int = 30,
+    customers: int | None = None,
+    steps: int | None = None,
+    seed: int = 2026,
+    workers: int = 1,
+    resume: bool = False,
+    root: Path | None = None,
+) -> dict[str, Any]:
+    """Run an experiment into ``out`` (a cxsim results folder) and write its tables:
+    ``effects.csv``, ``boundary.csv``, ``result.json`` (crossing and verdict) and a figure."""
+    root = Path(__file__).resolve().parent.parent if root is None else root
+    scenarios, where = _variants(exp, customers, steps, root)
+    plan = make_plan(scenarios, replicates, seed, record="every", spells=True)
+    horizons = [h for h in HORIZONS if h <= min(s.steps for s in scenarios)]
+    horizons = horizons or [min(s.steps for s in scenarios)]
+    with ResultStore(out, plan) as store:
+        done = store.open(resume=resume)
+        todo = [s for s in plan if s.run_id not in done]
+        for result in run_plan(todo, workers):
+            store.write(result)
+            if result.status != "ok":
+                raise JobError(
+                    f"{exp.name}: run {result.spec.run_id} failed: {result.error}; "
+                    "run the same command with --resume to redo it"
+                )
+        per_run = {}
+        for spec in plan:
+            ts = store.read("timeseries", [spec.run_id])
+            sp = store.read("spells", [spec.run_id])
+            per_run[spec.run_id] = outcomes_at(ts, sp, horizons)
+        base = _contrast(exp, per_run, plan, where, None, horizons)
+        effects = effects_table(base)
+        contrasts = {v: _contrast(exp, per_run, plan, where, v, horizons)
+                     for v in exp.boundary.values}  # fmt: skip
+        verdict_h = VERDICT_HORIZON if VERDICT_HORIZON in horizons else horizons[-1]
+        bound = boundary_table(exp.boundary.values, contrasts, verdict_h)
+        matrix = np.array([
+            c.loc[c["horizon"] == verdict_h, VERDICT_OUTCOME].to_numpy(float)
+            for c in contrasts.values()])  # fmt: skip
+        numeric = all(isinstance(v, int | float) for v in exp.boundary.values)
+        cross = crossing(exp.boundary.values, matrix, seed=seed) if numeric else {}
+        result = {
+            "name": exp.name,
+            "pattern": exp.pattern,
+            "hypothesis": exp.hypothesis,
+            "expect": exp.expect,
+            "boundary_key": exp.boundary.key,
+            "boundary_label": exp.boundary.label or exp.boundary.key,
+            "crossing": cross,
+            "verdict": verdict(exp, effects, bound, verdict_h),
+            "verdict_horizon": verdict_h,
+            "advice": exp.advice,
+            "replicates": replicates,
+            "customers": customers,
+            "steps": steps,
+            "horizons": horizons,
+        }
+        store.write_csv(store.out / "effects.csv", effects)
+        store.write_csv(store.out / "boundary.csv", bound)
+        store.write_text(store.out / "result.json", json.dumps(result, indent=2))
+    return result

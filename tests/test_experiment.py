@@ -1,0 +1,188 @@
+"""The pattern experiments (cxsim.experiment, cxsim.patterns) and the findings page."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import cxsim
+from cxsim import findings
+from cxsim.cli import app
+from cxsim.experiment import (
+    OUTCOMES,
+    crossing,
+    effects_table,
+    outcomes_at,
+    run_experiment,
+    verdict,
+)
+from cxsim.patterns import EXPERIMENTS, by_name
+from cxsim.scenario import apply_overrides
+
+from .conftest import ROOT
+
+
+def test_every_pattern_is_declared_once_with_valid_arms_and_boundary() -> None:
+    assert sorted(e.pattern for e in EXPERIMENTS) == [f"P{i}" for i in range(1, 9)]
+    for exp in EXPERIMENTS:
+        assert by_name(exp.pattern) is exp
+        assert exp.expect in (-1, 1)
+        assert sum(a.coef for a in exp.arms) == 0  # a contrast: no level effect
+        for i, arm in enumerate(exp.arms):
+            scenario = cxsim.load_scenario(ROOT / "scenarios" / f"{arm.scenario}.yaml")
+            assert arm.firm in [f.name for f in scenario.firms]
+            if i in exp.boundary.arms:
+                for value in exp.boundary.values:  # every boundary value is a valid setting
+                    apply_overrides(scenario, {exp.boundary.key: value})
+
+
+def test_crossing_is_found_between_grid_values_with_an_interval() -> None:
+    values = [0.0, 1.0, 2.0, 3.0]
+    rng = np.random.default_rng(0)
+    effects = np.array([[1.0], [0.5], [-0.5], [-1.0]]) + rng.normal(0, 0.01, (4, 20))
+    c = crossing(values, effects)
+    assert c["crossing"] == pytest.approx(1.5, abs=0.02)
+    assert c["low"] <= c["crossing"] <= c["high"]
+    assert c["share_crossing"] == 1.0
+    never = crossing(values, np.abs(effects) + 0.1)
+    assert never["crossing"] is None
+
+
+def _effects(mean: float, low: float, high: float, horizon: int = 260) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"outcome": "retained", "horizon": horizon, "mean": mean, "low": low, "high": high}]
+    )
+
+
+def test_verdicts_read_the_interval_in_the_expected_direction() -> None:
+    up = by_name("P1")  # expects a positive effect
+    down = by_name("P2")  # expects a negative one
+    no_boundary = pd.DataFrame({"low": [-0.1], "high": [0.1]})
+    assert verdict(up, _effects(0.05, 0.02, 0.08), no_boundary) == "emerges"
+    assert verdict(down, _effects(-0.05, -0.08, -0.02), no_boundary) == "emerges"
+    assert verdict(up, _effects(-0.05, -0.08, -0.02), no_boundary) == "reversed"
+    assert verdict(up, _effects(0.0, -0.01, 0.01), no_boundary) == "does not emerge"
+    somewhere = pd.DataFrame({"low": [-0.1, 0.01], "high": [0.1, 0.2]})
+    assert verdict(up, _effects(0.0, -0.01, 0.01), somewhere) == "emerges only under conditions"
+
+
+def test_effects_table_gives_a_t_interval_per_outcome_and_horizon() -> None:
+    contrast = pd.DataFrame(
+        {
+            "replicate": [0, 1, 2, 0, 1, 2],
+            "horizon": [52] * 3 + [260] * 3,
+            **{o: [1.0, 2.0, 3.0, 0.0, 0.0, 0.0] for o in OUTCOMES},
+        }
+    )
+    table = effects_table(contrast)
+    row = table[(table["outcome"] == "retained") & (table["horizon"] == 52)].iloc[0]
+    assert row["mean"] == 2.0
+    assert row["low"] < 2.0 < row["high"]
+    assert row["n"] == 3
+
+
+def test_outcomes_at_the_last_week_agree_with_the_end_of_run_metrics() -> None:
+    scenario = cxsim.load_scenario(ROOT / "scenarios" / "ceo_led.yaml")
+    scenario = apply_overrides(scenario, {"market.customers": 800, "steps": 30})
+    model = cxsim.CXModel(scenario, rng=4).run()
+    ts = model.timeseries()
+    sp = model.customer_spells()
+    end = sp["end_step"].fillna(30)
+    spells = pd.DataFrame(
+        {
+            "duration": end - sp["start_step"],
+            "event": sp["churned"],
+            "firm": sp["firm"].astype(str),
+            "start_step": sp["start_step"],
+        }
+    )
+    got = outcomes_at(ts, spells, [30])
+    first = sp[sp["start_step"] == 0]
+    for firm in ("Focal", "Rival"):
+        kept = first.loc[first["firm"] == firm, "end_step"].isna().mean()
+        assert got.loc[(firm, 30), "retained"] == pytest.approx(kept)
+        share = ts.loc[(ts["step"] == 30) & (ts["firm"] == firm), "market_share"].item()
+        assert got.loc[(firm, 30), "market_share"] == pytest.approx(share)
+
+
+def test_an_experiment_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
+    exp = dataclasses.replace(
+        by_name("P1"),
+        boundary=dataclasses.replace(by_name("P1").boundary, values=(0.4, 0.9)),
+    )
+    out = tmp_path / "p1"
+    result = run_experiment(exp, out, replicates=2, customers=300, steps=20, seed=1)
+    assert result["verdict"] in {
+        "emerges", "emerges only under conditions", "reversed", "does not emerge"
+    }  # fmt: skip
+    effects = pd.read_csv(out / "effects.csv")
+    assert set(effects["outcome"]) == set(OUTCOMES)
+    assert (effects["n"] == 2).all()
+    boundary = pd.read_csv(out / "boundary.csv")
+    assert boundary["value"].tolist() == [0.4, 0.9]
+    # at the top of the boundary, the CEO-led arm is the scenario's own: the same effect
+    base = effects[effects["outcome"] == "retained"].iloc[0]["mean"]
+    assert boundary.iloc[1]["mean"] == pytest.approx(base)
+    stamp = (out / "effects.csv").stat().st_mtime_ns
+    again = run_experiment(exp, out, replicates=2, customers=300, steps=20, seed=1, resume=True)
+    assert again == result
+    assert (out / "effects.csv").stat().st_mtime_ns >= stamp
+
+
+def test_findings_page_is_rendered_from_the_summaries(tmp_path: Path) -> None:
+    summary = {
+        "name": "p1_ceo_led", "pattern": "P1", "hypothesis": "h.", "expect": 1,
+        "boundary_key": "k", "boundary_label": "the lever", "verdict": "emerges",
+        "verdict_horizon": 260, "advice": "Lead it.", "replicates": 30, "customers": 10000,
+        "horizons": [260],
+        "crossing": {"crossing": 0.5, "low": 0.45, "high": 0.55, "share_crossing": 1.0},
+        "effects": [{"outcome": o, "horizon": 260, "mean": 0.0123, "low": 0.01, "high": 0.015,
+                     "n": 30} for o in OUTCOMES],
+        "boundary": [{"value": 0.4, "mean": 0.001, "low": -0.002, "high": 0.004, "n": 30}],
+    }  # fmt: skip
+    (tmp_path / "p1_ceo_led.json").write_text(json.dumps(summary))
+    page = findings.render(findings.collect(tmp_path))
+    assert "| P1 `p1_ceo_led` | emerges | 0.012 [0.010, 0.015] |" in page
+    assert "crosses zero at 0.500" in page
+    assert "**For a strategist**: Lead it." in page
+
+
+def test_the_committed_findings_page_is_what_its_summaries_render() -> None:
+    page = ROOT / "docs" / "findings.md"
+    if not page.exists():
+        pytest.skip("no findings page committed yet")
+    assert page.read_text(encoding="utf-8") == findings.render(
+        findings.collect(ROOT / "docs" / "findings")
+    )
+
+
+def test_an_unknown_experiment_is_one_line() -> None:
+    result = CliRunner().invoke(app, ["experiment", "p9"])
+    assert result.exit_code == 2
+    assert "no experiment 'p9'" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_every_experiment_runs_end_to_end_in_quick_mode(tmp_path: Path) -> None:
+    """``cxsim experiment all --quick`` (what CI runs): every pattern's folder has its tables
+    and a verdict, and no findings page is written from quick results."""
+    page = tmp_path / "findings.md"
+    result = CliRunner().invoke(
+        app,
+        ["experiment", "all", "--quick", "--out", str(tmp_path), "--findings", str(page)],
+    )
+    assert result.exit_code == 0, result.output
+    for exp in EXPERIMENTS:
+        folder = tmp_path / "quick" / exp.name
+        outcome = json.loads((folder / "result.json").read_text())
+        assert outcome["verdict"] in result.output
+        assert (folder / "effects.csv").exists()
+        assert (folder / "boundary.csv").exists()
+    assert not page.exists()
