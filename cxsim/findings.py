@@ -45,7 +45,9 @@ def _num(x: float, unit: str = "") -> str:
         return "n/a"
     if abs(x) >= 100:
         return f"{x:,.0f}{unit}"
-    return f"{x:.3g}{unit}" if abs(x) < 1e-3 and x != 0 else f"{x:.3f}{unit}"
+    if abs(x) >= 1:
+        return f"{x:.1f}{unit}"
+    return f"{x:.3g}{unit}"  # three significant figures: churn differences are small
 
 
 def _interval(row: dict[str, Any], unit: str = "") -> str:

@@ -148,8 +148,8 @@ def test_findings_page_is_rendered_from_the_summaries(tmp_path: Path) -> None:
     }  # fmt: skip
     (tmp_path / "p1_ceo_led.json").write_text(json.dumps(summary))
     page = findings.render(findings.collect(tmp_path))
-    assert "| P1 `p1_ceo_led` | emerges | 0.012 [0.010, 0.015] |" in page
-    assert "crosses zero at 0.500" in page
+    assert "| P1 `p1_ceo_led` | emerges | 0.0123 [0.01, 0.015] |" in page
+    assert "crosses zero at 0.5 " in page
     assert "**For a strategist**: Lead it." in page
 
 
