@@ -39,6 +39,7 @@ __all__ = [
     "boundary_table",
     "crossing",
     "effects_table",
+    "figure",
     "outcomes_at",
     "run_experiment",
     "verdict",
@@ -311,4 +312,45 @@ def run_experiment(
         store.write_csv(store.out / "effects.csv", effects)
         store.write_csv(store.out / "boundary.csv", bound)
         store.write_text(store.out / "result.json", json.dumps(result, indent=2))
+        fig = figure(result, effects, bound)
+        store.write_bytes_atomic(
+            store.out / "experiment.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110)
+        )
     return result
+
+
+def figure(result: Mapping[str, Any], effects: pd.DataFrame, boundary: pd.DataFrame) -> Any:
+    """The effect on retained at each horizon, and along the boundary, with 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    e = effects[effects["outcome"] == VERDICT_OUTCOME]
+    weeks = e["horizon"].to_numpy(float)
+    mean = e["mean"].to_numpy(float)
+    err = [mean - e["low"].to_numpy(float), e["high"].to_numpy(float) - mean]
+    left.errorbar(weeks, mean, yerr=err, marker="o", capsize=4)
+    left.axhline(0, color="0.5", lw=1)
+    left.set_xlabel("week")
+    left.set_ylabel("effect on initial customers retained")
+    left.set_title("effect at each horizon")
+    x = np.arange(len(boundary))
+    b = boundary["mean"].to_numpy(float)
+    b_err = [b - boundary["low"].to_numpy(float), boundary["high"].to_numpy(float) - b]
+    right.errorbar(x, b, yerr=b_err, marker="s", capsize=4, color="C1")
+    right.set_xticks(x, [str(v) for v in boundary["value"]])
+    right.axhline(0, color="0.5", lw=1)
+    cross = result.get("crossing") or {}
+    if cross.get("crossing") is not None:
+        values = np.asarray(boundary["value"], dtype=float)
+        at = np.interp(cross["crossing"], values, x)
+        right.axvline(at, color="C3", ls="--", label=f"crossing {cross['crossing']:.3g}")
+        right.legend(fontsize=8, loc="best")
+    right.set_xlabel(result["boundary_label"])
+    right.set_title(f"boundary (week {result['verdict_horizon']})")
+    n = int(e["n"].max()) if len(e) else 0
+    fig.suptitle(f"{result['pattern']} {result['name']}: {result['verdict']} (n = {n})")
+    fig.tight_layout()
+    return fig

@@ -9,6 +9,7 @@ it is typed by hand.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ def summarize_folder(folder: Path) -> dict[str, Any]:
     boundary = pd.read_csv(folder / "boundary.csv")
     return {
         **result,
+        "figure": (folder / "experiment.png").exists(),
         "effects": effects.to_dict(orient="records"),
         "boundary": boundary.to_dict(orient="records"),
     }
@@ -93,6 +95,9 @@ def render(summaries: list[dict[str, Any]]) -> str:
                 row = next(e for e in s["effects"] if e["outcome"] == outcome and e["horizon"] == h)
                 cells.append(_interval(row, _UNITS[outcome]))
             lines.append(f"| {outcome} | " + " | ".join(cells) + " |")
+        if s.get("figure"):
+            lines += ["", f"![{s['pattern']}: effect by horizon and boundary]"
+                          f"(findings/{s['name']}.png)"]  # fmt: skip
         lines += [
             "",
             f"**Boundary**: {s['boundary_label']} (`{s['boundary_key']}`), effect on retained at "
@@ -123,5 +128,7 @@ def write(results: Path, summaries: Path, page: Path, names: list[str]) -> Path:
         summary = summarize_folder(results / name)
         text = json.dumps(summary, indent=1, sort_keys=True, default=float)
         (summaries / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+        if summary["figure"]:
+            shutil.copyfile(results / name / "experiment.png", summaries / f"{name}.png")
     page.write_text(render(collect(summaries)), encoding="utf-8")
     return page

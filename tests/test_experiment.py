@@ -126,6 +126,7 @@ def test_an_experiment_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
     assert (effects["n"] == 2).all()
     boundary = pd.read_csv(out / "boundary.csv")
     assert boundary["value"].tolist() == [0.4, 0.9]
+    assert (out / "experiment.png").stat().st_size > 0
     # at the top of the boundary, the CEO-led arm is the scenario's own: the same effect
     base = effects[effects["outcome"] == "retained"].iloc[0]["mean"]
     assert boundary.iloc[1]["mean"] == pytest.approx(base)
