@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .job import JobError
+from .outputs import lifetime_value
 from .runner import RunSpec, make_plan, run_plan
 from .scenario import Scenario, apply_overrides, load_scenario
+from .schema import Market
 from .stats import t_interval
 from .store import ResultStore
 
@@ -54,6 +56,7 @@ OUTCOMES: dict[str, str] = {
     "market_share": "market share at the horizon",
     "nps": "mean NPS over the year before the horizon",
     "profit": "mean weekly profit over the year before the horizon, $",
+    "lifetime_value": "customer lifetime value from the churn of the year before the horizon, $",
 }
 #: the outcome and horizon a verdict is read from
 VERDICT_OUTCOME, VERDICT_HORIZON = "retained", 260
@@ -126,8 +129,11 @@ def _variants(
     return scenarios, where
 
 
-def outcomes_at(ts: pd.DataFrame, spells: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
-    """Every ``OUTCOMES`` of every firm of one run at each horizon (index: firm, horizon)."""
+def outcomes_at(
+    ts: pd.DataFrame, spells: pd.DataFrame, horizons: Sequence[int], market: Market | None = None
+) -> pd.DataFrame:
+    """Every ``OUTCOMES`` of every firm of one run at each horizon (index: firm, horizon);
+    lifetime value needs the run's ``market`` (NaN without it)."""
     rows = []
     first = spells[spells["start_step"] == 0]
     for h in horizons:
@@ -146,6 +152,9 @@ def outcomes_at(ts: pd.DataFrame, spells: pd.DataFrame, horizons: Sequence[int])
                     "market_share": float(at.loc[firm, "market_share"]),
                     "nps": float(year["nps"].mean()[firm]),
                     "profit": float(year["profit"].mean()[firm]),
+                    "lifetime_value": (
+                        float(lifetime_value(weekly[firm], market)) if market else np.nan
+                    ),
                 }
             )
     return pd.DataFrame(rows).set_index(["firm", "horizon"])
@@ -281,7 +290,8 @@ def run_experiment(
         for spec in plan:
             ts = store.read("timeseries", [spec.run_id])
             sp = store.read("spells", [spec.run_id])
-            per_run[spec.run_id] = outcomes_at(ts, sp, horizons)
+            market = Scenario.model_validate(spec.scenario).market
+            per_run[spec.run_id] = outcomes_at(ts, sp, horizons, market)
         base = _contrast(exp, per_run, plan, where, None, horizons)
         effects = effects_table(base)
         contrasts = {v: _contrast(exp, per_run, plan, where, v, horizons)

@@ -20,7 +20,7 @@ from .experiment import OUTCOMES
 __all__ = ["collect", "render", "summarize_folder", "write"]
 
 _UNITS = {"retained": "", "monthly_churn": "", "market_share": "", "nps": " points",
-          "profit": " $/week"}  # fmt: skip
+          "profit": " $/week", "lifetime_value": " $"}  # fmt: skip
 
 
 def summarize_folder(folder: Path) -> dict[str, Any]:

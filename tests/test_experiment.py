@@ -22,6 +22,7 @@ from cxsim.experiment import (
     run_experiment,
     verdict,
 )
+from cxsim.outputs import lifetime_value
 from cxsim.patterns import EXPERIMENTS, by_name
 from cxsim.scenario import apply_overrides
 
@@ -109,6 +110,11 @@ def test_outcomes_at_the_last_week_agree_with_the_end_of_run_metrics() -> None:
         assert got.loc[(firm, 30), "retained"] == pytest.approx(kept)
         share = ts.loc[(ts["step"] == 30) & (ts["firm"] == firm), "market_share"].item()
         assert got.loc[(firm, 30), "market_share"] == pytest.approx(share)
+    assert got["lifetime_value"].isna().all()  # it needs the market
+    priced = outcomes_at(ts, spells, [30], scenario.market)
+    weekly = ts.loc[ts["firm"] == "Focal", "churn_rate_weekly"].mean()
+    expected = lifetime_value(weekly, scenario.market)
+    assert priced.loc[("Focal", 30), "lifetime_value"] == pytest.approx(float(expected))
 
 
 def test_an_experiment_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
