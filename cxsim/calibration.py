@@ -10,6 +10,7 @@ that the defaults do. P1–P8 are never targets.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ import pandas as pd
 
 from .model import CXModel
 from .rules import OUTCOME_PATHS
-from .runner import RunResult, RunSpec, _label
+from .runner import RunResult, RunSpec, failed_result, label_rows
 from .schema import Scenario
 
 __all__ = [
@@ -123,6 +124,13 @@ class Target:
     unit: str
     source: str
     measured: str  # how the value is measured from runs
+
+    def keys(self, values: Mapping[str, float]) -> list[str]:
+        """The keys of :func:`summarize`'s values that measure this target: its name, or its
+        ``_min`` and ``_max`` where it is checked over firms."""
+        return [
+            k for k in values if k == self.name or k in (f"{self.name}_min", f"{self.name}_max")
+        ]
 
     def met(self, value: float) -> bool:
         """Whether ``value`` is within the target (NaN never is)."""
@@ -310,7 +318,7 @@ def met(values: Mapping[str, float]) -> dict[str, bool]:
     """Whether each target is met by ``values`` (from :func:`summarize`)."""
     out = {}
     for t in TARGETS:
-        keys = [k for k in values if k == t.name or k.startswith(t.name + "_m")]
+        keys = t.keys(values)
         out[t.name] = all(t.met(values[k]) for k in keys) if keys else False
     return out
 
@@ -319,9 +327,6 @@ def run_measured(spec: RunSpec) -> RunResult:
     """The runner's ``run`` for calibration: one run measured (:func:`measure`), its per-firm
     measures as ``metrics`` and its problem stay counts as ``timeseries`` (both labelled), so
     that the results folder, resume and workers are the project's (``runner.run_plan``)."""
-    import time
-    import traceback
-
     start = time.perf_counter()
     try:
         scenario = Scenario.model_validate(spec.scenario)
@@ -335,15 +340,11 @@ def run_measured(spec: RunSpec) -> RunResult:
             spec,
             "ok",
             time.perf_counter() - start,
-            timeseries=_label(stays, spec),
-            metrics=_label(firms, spec),
+            timeseries=label_rows(stays, spec),
+            metrics=label_rows(firms, spec),
         )
     except Exception as exc:  # recorded as a failed run, like runner.run_one
-        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
-        return RunResult(
-            spec, "error", time.perf_counter() - start, f"{type(exc).__name__}: {exc}{where}"
-        )
+        return failed_result(spec, start, exc)
 
 
 def measures_of(metrics: pd.DataFrame, stays: pd.DataFrame) -> Measures:

@@ -101,6 +101,8 @@ class CXModel(mesa.Model):
         self._front_start = np.array([f[0] for f in org.frontline_of])
         self._front_count = np.array([len(f) for f in org.frontline_of])
         self._frontline = org.level == Level.FRONTLINE
+        self._executives = np.flatnonzero(org.level == Level.EXECUTIVE)  # seats: fixed
+        self._exec_count = np.bincount(org.firm[self._executives], minlength=self._n_firms)
 
         design = np.array([t.design for t in m.touchpoints])
         traffic = np.array([t.traffic for t in m.touchpoints])
@@ -129,7 +131,7 @@ class CXModel(mesa.Model):
         skill = np.bincount(org.firm[front], org.skill[front], self._n_firms) / n_front
         inv = np.bincount(org.firm[front], invisible[front], self._n_firms) / n_front
         visible = rules.visible_quality(design @ traffic / traffic.sum(), skill, m.skill_weight)
-        quality = m.visible_weight * visible + (1.0 - m.visible_weight) * inv
+        quality = rules.interaction_quality(visible, inv, m.visible_weight)
         return rules.expectation_target(
             quality,
             float(quality.max()),
@@ -358,9 +360,9 @@ class CXModel(mesa.Model):
         # redesigns are implemented as far as executives own the touchpoints; a CCO coordinates
         # across silos as far as its effective authority goes
         org = self.organization
-        execs = org.level == Level.EXECUTIVE
+        execs = self._executives
         own = np.bincount(org.firm[execs], org.commitment[execs], self._n_firms)
-        own /= np.maximum(np.bincount(org.firm[execs], minlength=self._n_firms), 1)
+        own /= np.maximum(self._exec_count, 1)
         cco = self.firm_params.cco_authority
         implemented = rules.supported(m.redesign_ownership, own + (1.0 - own) * cco)
         self.strategies.redesign(journey * implemented, aim, m.design_improvement_rate)

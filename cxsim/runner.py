@@ -34,6 +34,8 @@ __all__ = [
     "SPELL_COLUMNS",
     "RunResult",
     "RunSpec",
+    "failed_result",
+    "label_rows",
     "make_plan",
     "run_metrics",
     "run_one",
@@ -172,7 +174,7 @@ SPELL_COLUMNS: dict[str, str] = {
 }
 
 
-def _label(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
+def label_rows(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
     """``df`` with the run's labels in front: ``RUN_LABELS``, then the point's varied keys."""
     values = {
         "run_id": spec.run_id,
@@ -209,25 +211,31 @@ def run_one(spec: RunSpec) -> RunResult:
                 "start_step": sp["start_step"].to_numpy(),
             }
             spells = pd.DataFrame({k: columns[k] for k in SPELL_COLUMNS})
-            spells = _label(spells, spec)
+            spells = label_rows(spells, spec)
         ts["firm"] = ts["firm"].astype(str)
         return RunResult(
             spec=spec,
             status="ok",
             seconds=time.perf_counter() - start,
-            timeseries=_label(ts.reset_index(drop=True), spec),
-            metrics=_label(metrics, spec),
+            timeseries=label_rows(ts.reset_index(drop=True), spec),
+            metrics=label_rows(metrics, spec),
             spells=spells,
         )
     except Exception as exc:  # a failed run is recorded, it does not stop the others
-        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
-        return RunResult(
-            spec=spec,
-            status="error",
-            seconds=time.perf_counter() - start,
-            error=f"{type(exc).__name__}: {exc}{where}",
-        )
+        return failed_result(spec, start, exc)
+
+
+def failed_result(spec: RunSpec, start: float, exc: Exception) -> RunResult:
+    """A run that raised ``exc``, started at ``perf_counter()`` time ``start``, as a failed
+    result: the error and where it was raised, in one line (any ``run`` of :func:`run_plan`)."""
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
+    return RunResult(
+        spec=spec,
+        status="error",
+        seconds=time.perf_counter() - start,
+        error=f"{type(exc).__name__}: {exc}{where}",
+    )
 
 
 # --------------------------------------------------------------------------- many runs

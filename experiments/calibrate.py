@@ -123,7 +123,7 @@ def check_defaults(customers: int, replicates: int, seed: int, workers: int) -> 
     met = cal.met(values)
     rows = []
     for t in cal.TARGETS:
-        keys = [k for k in values if k == t.name or k.startswith(t.name + "_m")]
+        keys = t.keys(values)
         shown = ", ".join(f"{values[k]:.4g}" for k in keys)
         rows.append({"target": t.name, "range": f"[{t.low:g}, {t.high:g}]", "value": shown,
                      "met": met[t.name], "source": t.source})  # fmt: skip

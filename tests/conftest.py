@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -12,6 +15,17 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_ORG = {"executives": 2, "span_of_control": 2, "team_size": 4}
+
+
+def load_script(name: str) -> ModuleType:
+    """``experiments/<name>.py`` as a module (experiments/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def small_scenario(**market: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, load_script
+
 SCRIPT = ROOT / "experiments" / "cco_2x2.py"
 ARGS = ["--replicates", "2", "--customers", "2000", "--steps", "20", "--workers", "1"]
 CELLS = ["neither", "CCO only", "CEO-led alone", "CEO-led + CCO"]
@@ -25,13 +25,7 @@ DIFFERENCES = [
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cco_2x2", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("cco_2x2")
 
 
 def _run(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

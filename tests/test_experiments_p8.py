@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -13,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, load_script
+
 SCRIPT = ROOT / "experiments" / "p8.py"
 ARGS = ["--replicates", "2", "--customers", "1500", "--steps", "20", "--workers", "1"]
 CELLS = ["neither", "programs only", "leaders only", "both"]
@@ -22,13 +21,7 @@ INTERACTION_METRICS = {"retained", "skill", "commitment_frontline"}
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("p8", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("p8")
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 
 import numpy as np
@@ -13,19 +11,12 @@ import pytest
 from cxsim import load_scenario
 from cxsim.scenario import apply_overrides
 
-from .conftest import ROOT
+from .conftest import ROOT, load_script
 
 
 @pytest.fixture(scope="module")
 def sens() -> ModuleType:
-    path = ROOT / "experiments" / "sensitivity.py"
-    spec = importlib.util.spec_from_file_location("sensitivity", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sensitivity"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("sensitivity")
 
 
 def test_every_factor_is_a_valid_key_of_every_headline_scenario(sens: ModuleType) -> None:
