@@ -193,3 +193,20 @@ def test_every_experiment_runs_end_to_end_in_quick_mode(tmp_path: Path) -> None:
         assert (folder / "effects.csv").exists()
         assert (folder / "boundary.csv").exists()
     assert not page.exists()
+
+
+def test_the_findings_writer_never_replaces_a_file_cxsim_did_not_write(tmp_path: Path) -> None:
+    from cxsim.job import JobError
+
+    page, summaries = tmp_path / "findings.md", tmp_path / "findings"
+    page.write_text("my own notes\n")
+    with pytest.raises(JobError, match="not a findings page cxsim wrote"):
+        findings.write(tmp_path / "results", summaries, page, ["p1_ceo_led"])
+    assert page.read_text() == "my own notes\n"
+    page.unlink()
+    summaries.mkdir()
+    (summaries / "p1_ceo_led.json").write_text('{"mine": true}')
+    with pytest.raises(JobError, match="not written by cxsim experiment"):
+        findings.write(tmp_path / "results", summaries, page, ["p1_ceo_led"])
+    assert (summaries / "p1_ceo_led.json").read_text() == '{"mine": true}'
+    assert not page.exists()
