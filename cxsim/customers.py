@@ -3,10 +3,12 @@ customer spells at firms.
 
 Per-customer state is declared once, in :class:`Customers`, with what every customer starts
 with and what a customer starting a spell at a new firm resets it to. Each firm's histogram of
-NPS answers and each customer's satisfaction part of the churn intensity are cached, so that the
-weekly churn step needs no full pass of ``exp()`` and no full histogram. They depend on a
-customer's firm and satisfaction only, and those change only through :meth:`Customers.change`,
-which keeps the caches in step: the arrays it guards are read-only to everyone else.
+NPS answers, each customer's satisfaction part of the churn intensity and each firm's sums of
+satisfaction and expectation are cached, so that neither the weekly churn step nor the weekly
+reporters need a full pass over the customers (of ``exp()``, of a histogram, of a sum). They
+depend on a customer's firm, satisfaction and expectation only, and those change only through
+:meth:`Customers.change` (and the era drift, :meth:`Customers.drift_expectations`), which keep
+the caches in step: the arrays they guard are read-only to everyone else.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from .state import declared, state
 __all__ = ["CUSTOMER_STATE", "Arrivals", "Customers", "SpellLog"]
 
 #: the state the caches depend on: written only by ``Customers.change``
-GUARDED = ("firm", "satisfaction")
+GUARDED = ("firm", "satisfaction", "expectation")
+#: the state whose per-firm sums are cached (``Customers.totals``, ``Customers.mean``)
+SUMMED = ("satisfaction", "expectation")
 #: answers 0–10 to "how likely are you to recommend ...?"
 ANSWERS = 11
 
@@ -73,8 +77,9 @@ def _fresh_budget(a: Arrivals) -> np.ndarray:
 class Customers:
     """Every customer in the market; index = customer id. No Python object per customer.
 
-    Frozen: arrays change in place, never by rebinding. ``firm`` and ``satisfaction``, and the
-    caches ``answers`` and ``hazard``, are read-only views; :meth:`change` writes them.
+    Frozen: arrays change in place, never by rebinding. ``firm``, ``satisfaction`` and
+    ``expectation``, and the caches ``answers``, ``hazard`` and ``totals``, are read-only views;
+    :meth:`change` writes them.
     """
 
     firm: np.ndarray = field(metadata=state(np.int64, "current firm", _joined, _joined))
@@ -99,12 +104,16 @@ class Customers:
     answers: np.ndarray = field(init=False, repr=False)
     #: each customer's satisfaction part of the churn intensity, ``h₀ e^{κ(n − s)}`` (cache)
     hazard: np.ndarray = field(init=False, repr=False)
+    #: each firm's sum of every ``SUMMED`` variable over its customers ``(len(SUMMED), F)``
+    #: (cache, kept by adding what changes: equal to a full sum up to float rounding)
+    totals: np.ndarray = field(init=False, repr=False)
     _writable: dict[str, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         writable = {name: getattr(self, name) for name in GUARDED}
         writable["answers"] = self._answers(writable["firm"], writable["satisfaction"])
         writable["hazard"] = self._hazard(writable["satisfaction"])
+        writable["totals"] = np.array([self._total(self.firm, writable[n]) for n in SUMMED])
         for name, array in writable.items():
             view = array.view()
             view.flags.writeable = False
@@ -142,28 +151,73 @@ class Customers:
         """Customers per firm, read off the answer histograms (so never out of step)."""
         return self.answers.sum(axis=1)
 
+    def mean(self, name: str) -> np.ndarray:
+        """Mean of a ``SUMMED`` variable over each firm's customers now (NaN for none), from
+        the cached sums: the weekly reporters' means without a pass over every customer."""
+        n = self.counts
+        total = self.totals[SUMMED.index(name)]
+        return np.divide(total, n, out=np.full(self.n_firms, np.nan), where=n > 0)
+
     def change(
         self,
         who: np.ndarray,
         *,
         firm: np.ndarray | None = None,
         satisfaction: np.ndarray | None = None,
+        expectation: np.ndarray | None = None,
     ) -> None:
-        """Set the firm and/or the satisfaction of customers ``who`` (distinct ids, increasing),
-        and update their NPS answers and churn terms to match: the one way to change either."""
+        """Set the firm, satisfaction and/or expectation of customers ``who`` (distinct ids,
+        increasing), and update their NPS answers, churn terms and their firms' sums to match:
+        the one way to change any of them."""
         if np.any(who[1:] <= who[:-1]):
             raise ValueError("Customers.change needs distinct customer ids in increasing order")
         w = self._writable
-        firm_was, s_was = w["firm"][who], w["satisfaction"][who]
-        if firm is not None:
-            w["firm"][who] = firm
-        if satisfaction is not None:
-            w["satisfaction"][who] = satisfaction
-        s_now = w["satisfaction"][who]
-        answers = w["answers"]
-        answers += self._answers(w["firm"][who], s_now)
-        answers -= self._answers(firm_was, s_was)
-        w["hazard"][who] = self._hazard(s_now)
+        firm_was = w["firm"][who]
+        firm_now = firm_was if firm is None else self._write("firm", who, firm)
+        given = {"satisfaction": satisfaction, "expectation": expectation}
+        was, now = {}, {}
+        for name, values in given.items():
+            if values is None and firm is None:
+                continue  # neither the value nor its firm changes: nothing to update
+            was[name] = w[name][who]
+            now[name] = was[name] if values is None else self._write(name, who, values)
+        for i, name in enumerate(SUMMED):
+            if name not in was:
+                continue
+            if firm is None:  # the sum of the changes: small numbers, so little rounding
+                w["totals"][i] += self._by_firm(firm_now, now[name] - was[name])
+            else:
+                w["totals"][i] += self._by_firm(firm_now, now[name])
+                w["totals"][i] -= self._by_firm(firm_was, was[name])
+        if "satisfaction" in was:
+            answers = w["answers"]
+            answers += self._answers(firm_now, now["satisfaction"])
+            answers -= self._answers(firm_was, was["satisfaction"])
+            w["hazard"][who] = self._hazard(now["satisfaction"])
+
+    def drift_expectations(self, drift: float) -> None:
+        """Every customer's expectation moves by ``drift``, kept within 0–1 (an era's drift, ODD
+        §7.7); a pass over every customer, so the firms' sums of expectation are recounted."""
+        e = self._writable["expectation"]
+        np.add(e, drift, out=e)
+        np.clip(e, 0.0, 1.0, out=e)
+        self._writable["totals"][SUMMED.index("expectation")] = self._total(self.firm, e)
+
+    def _write(self, name: str, who: np.ndarray, values: Any) -> np.ndarray:
+        """Write ``values`` into guarded ``name`` at ``who``; the values as written (its dtype)."""
+        array = self._writable[name]
+        array[who] = values
+        return np.broadcast_to(np.asarray(values, dtype=array.dtype), who.shape)
+
+    def _by_firm(self, firm: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Each firm's sum of ``values`` over these customers (of a week's changes)."""
+        return np.bincount(firm, weights=values, minlength=self.n_firms)
+
+    def _total(self, firm: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Each firm's sum of ``values`` over all customers, summed pairwise (``np.sum``): a
+        running total starts from it, so its rounding error (about log2(n) ulps, where a
+        sequential sum of a million equal values is off by a few parts in 10^12) is kept."""
+        return np.array([values[firm == f].sum() for f in range(self.n_firms)])
 
     def start_spells(
         self, who: np.ndarray, firm: np.ndarray, step: int, rng: np.random.Generator
@@ -176,7 +230,7 @@ class Customers:
             for var in CUSTOMER_STATE
             if var.on_new is not None
         }
-        self.change(who, **{name: new.pop(name) for name in GUARDED})
+        self.change(who, **{name: new.pop(name) for name in GUARDED if name in new})
         for name, values in new.items():
             getattr(self, name)[who] = values
 
@@ -228,16 +282,19 @@ class SpellLog:
         cust = np.concatenate([c, np.arange(n)])
         firm = np.concatenate([f, customers.firm])
         start = np.concatenate([s, customers.start_step])
-        end = pd.array(np.concatenate([e, np.zeros(n, dtype=np.int64)]), dtype="Int64")
-        end[len(c) :] = pd.NA
         churned = np.concatenate([np.ones(len(c), dtype=bool), np.zeros(n, dtype=bool)])
-        df = pd.DataFrame(
+        ended = np.concatenate([e, np.zeros(n, dtype=np.int64)])
+        # sorted by customer, then start (a stable sort, as sort_values(kind="stable") would
+        # sort the frame), before the frame is built: one copy of each column, not two
+        order = np.lexsort((start, cust))
+        end = pd.array(ended[order], dtype="Int64")
+        end[~churned[order]] = pd.NA
+        return pd.DataFrame(
             {
-                "customer": cust.astype(np.int64),
-                "firm": pd.Categorical.from_codes(firm.astype(int), categories=firm_names),
-                "start_step": start.astype(np.int64),
+                "customer": cust[order].astype(np.int64),
+                "firm": pd.Categorical.from_codes(firm[order].astype(int), categories=firm_names),
+                "start_step": start[order].astype(np.int64),
                 "end_step": end,
-                "churned": churned,
+                "churned": churned[order],
             }
         )
-        return df.sort_values(["customer", "start_step"], kind="stable").reset_index(drop=True)

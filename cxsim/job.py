@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from . import outputs
+from . import cluster, outputs
 from .figures import draw_figures
 from .limits import (
     DEFAULT_MAX_CUSTOMER_WEEKS,
@@ -90,6 +91,9 @@ class Job:
     max_customer_weeks: float = DEFAULT_MAX_CUSTOMER_WEEKS
     #: a sweep's ``--baseline key=value[,key=value]``: the point differences.csv compares to
     baseline: str | None = None
+    #: ``--scheduler``: a Dask cluster's ``tcp://HOST:PORT``, ``local``, or None (this machine's
+    #: process pool); results are the same either way
+    scheduler: str | None = None
 
     def check(self) -> None:
         """Refuse bad options before anything is built or written."""
@@ -218,9 +222,10 @@ def execute(job: Job) -> bool:
     job.check()
     plan = job.plan()
     cost, workers = _size(job, plan)
-    with ResultStore(job.out, plan) as store:
+    # the cluster first: one that cannot be reached stops the job before anything is written
+    with cluster.executor(job.scheduler, workers) as pool, ResultStore(job.out, plan) as store:
         done = store.open(resume=job.resume, overwrite=job.overwrite)
-        failed = _run(job, store, plan, done, cost, workers)
+        failed = _run(job, store, plan, done, cost, workers, pool)
         say("assembling tables and figures ...")
         tables = assemble(
             store,
@@ -237,9 +242,16 @@ def execute(job: Job) -> bool:
 
 
 def _run(
-    job: Job, store: ResultStore, plan: list[RunSpec], done: set[str], cost: PlanCost, workers: int
+    job: Job,
+    store: ResultStore,
+    plan: list[RunSpec],
+    done: set[str],
+    cost: PlanCost,
+    workers: int,
+    pool: Executor | None = None,
 ) -> int:
-    """Run what is not done, writing each run as it finishes; return the number that failed."""
+    """Run what is not done, writing each run as it finishes (on ``pool`` if given, a Dask
+    cluster's executor); return the number that failed."""
     todo = [s for s in plan if s.run_id not in done]
     if store.redone:
         say(f"resuming: {len(store.redone)} finished run(s) failed their data check and are redone")
@@ -265,7 +277,7 @@ def _run(
             task = progress.add_task(
                 f"{job.command} ({len(names)} scenario(s))", total=len(plan), completed=len(done)
             )
-            for result in run_plan(todo, workers=workers):
+            for result in run_plan(todo, workers=workers, executor=pool):
                 store.write(result)
                 if result.status != "ok":
                     failed += 1

@@ -46,6 +46,9 @@ class Week:
     major: np.ndarray  # bool: each problem cost the customer money (order of problem.nonzero())
     path: np.ndarray  # each problem's path, an index into rules.OUTCOME_PATHS (same order)
     defection: np.ndarray  # churn intensity each problem adds this week (same order)
+    # per firm, summed once by the customers' update and read again by the reporters
+    counts: np.ndarray | None = None  # interactions
+    quality_sum: np.ndarray | None = None  # their quality
 
 
 def _validated(scenario: Scenario | dict[str, Any]) -> Scenario:
@@ -250,9 +253,19 @@ class CXModel(mesa.Model):
                     weight = era.visible_weight
         return weight, drift
 
+    def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
+        """A work array of ``n`` values kept from week to week, for the passes over every
+        customer (a fresh array of a million values each week costs its page faults)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        if name not in buffers or len(buffers[name]) != n:
+            buffers[name] = np.empty(n, dtype=dtype)
+        return buffers[name]
+
     def _interact(self, invisible: np.ndarray) -> Week:
         m, c, rng = self.scenario.market, self.customers, self.rng
-        who = np.flatnonzero(rng.random(c.size) < m.interactions_per_week)
+        draws = rng.random(out=self._buffer("draws", c.size, float))  # the same draws, in place
+        below = np.less(draws, m.interactions_per_week, out=self._buffer("below", c.size, bool))
+        who = np.flatnonzero(below)
         f = c.firm[who]
         u = rng.random(who.size)
         tp = np.zeros(who.size, dtype=np.int64)
@@ -324,7 +337,6 @@ class CXModel(mesa.Model):
         s_new = rules.adapt(s, felt, m.satisfaction_adaptation)
         p = wk.problem
         s_new[p] = rules.adapt(s[p], wk.outcome, m.problem_salience)
-        c.change(wk.who, satisfaction=s_new)
         c.recovered_before[wk.who[wk.resolved]] = True
         best = self.best_in_market
         if best is None:
@@ -336,13 +348,14 @@ class CXModel(mesa.Model):
             m.best_in_market_weight,
             m.brand_weight,
         )
-        c.expectation[wk.who] = rules.adapt(e, target, m.expectation_adaptation)
+        e_new = rules.adapt(e, target, m.expectation_adaptation)
+        c.change(wk.who, satisfaction=s_new, expectation=e_new)
         _, drift = self._era(week)
         if drift:
-            np.add(c.expectation, drift, out=c.expectation)
-            np.clip(c.expectation, 0.0, 1.0, out=c.expectation)
+            c.drift_expectations(drift)
         sums = np.bincount(wk.firm, weights=wk.quality, minlength=self._n_firms)
         counts = np.bincount(wk.firm, minlength=self._n_firms)
+        wk.counts, wk.quality_sum = counts, sums
         means = sums[counts > 0] / counts[counts > 0]
         self.best_in_market = float(means.max()) if means.size else best
 
@@ -376,15 +389,21 @@ class CXModel(mesa.Model):
             promoters, detractors, c.size, m.word_of_mouth_reach, m.detractor_reach_ratio
         )
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
-        # rules.churn_intensity, from the customers' cached satisfaction hazards
-        intensity = rules.damped_churn_intensity(c.hazard, m.switching_cost, pull[c.firm])
+        # rules.churn_intensity, from the customers' cached satisfaction hazards: the formula of
+        # rules.damped_churn_intensity, (1 − c)(h + m), computed in place in a buffer kept from
+        # week to week (a pass over every customer makes no fresh array)
+        intensity = self._buffer("intensity", c.size, float)
+        np.take(pull, c.firm, out=intensity, mode="clip")  # pull[c.firm]: firms are in range
+        np.add(c.hazard, intensity, out=intensity)
+        np.multiply(1.0 - m.switching_cost, intensity, out=intensity)
         # a problem's outcome adds, this week, the intensity of acting on it (damped alike)
         had = wk.who[wk.problem]
         intensity[had] += (1.0 - m.switching_cost) * wk.defection
         # each customer spends an Exp(1) budget of cumulative intensity and leaves when it runs
         # out: P(leave this week | stayed so far) = 1 − e^(−λ), the churn hazard, exactly
         np.subtract(c.churn_budget, intensity, out=c.churn_budget)
-        leaving = np.flatnonzero(c.churn_budget < 0.0)
+        out = np.less(c.churn_budget, 0.0, out=self._buffer("below", c.size, bool))
+        leaving = np.flatnonzero(out)
         old = c.firm[leaving]
         new = np.empty_like(old)
         attraction = before / c.size + promoters / c.size  # presence plus good word of mouth
@@ -453,3 +472,91 @@ class CXModel(mesa.Model):
         """One row per customer spell at a firm: ``customer, firm, start_step, end_step,
         churned`` (``end_step`` is missing while the customer is still there)."""
         return self.spells.frame(self.customers, self.firm_names)
+
+    # ------------------------------------------------------------------ live changes
+
+    #: scenario keys fixed when the model is built: changing one needs a new model
+    SET_AT_START = (
+        "steps",
+        "market.customers",
+        "market.touchpoints",
+        "market.warmup_weeks",
+        "market.initial_expectation",
+        "market.expectation_spread",
+    )
+
+    def apply_changes(self, overrides: dict[str, Any]) -> Scenario:
+        """Change the running model's scenario from the next step on, and return the new one.
+
+        For the classroom app, where a slider moves during a run: ``overrides`` are key paths
+        as for ``cxsim run --set`` (``{"firms.0.leadership.ceo_commitment": 0.9}``). The firms'
+        parameters and the market's weekly rules are replaced; every firm's seats (ties to the
+        CEO and the CCO, the accountability it installs, champions' ties) are rebuilt from the
+        model's starting random state (Mesa's ``_rng``), so the seats a change leaves alone keep
+        the draws they had (the CCO's reached divisions, the champions); the people in the
+        seats keep their state, except the CEO and the CCO, who take the new scenario's own
+        commitment, and newly appointed champions, who take a champion's. The organization's
+        shape, the CCO's seat, the copying relations and ``SET_AT_START`` cannot change in a
+        running model (``ValueError``: build a new one). A model on which this is never called
+        runs as before: it only acts when called.
+        """
+        import scipy.sparse as sp
+
+        from .organization import SEAT
+        from .scenario import apply_overrides
+
+        fixed = [k for k in overrides if any(k.startswith(s) for s in self.SET_AT_START)]
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)}: set when the model is built (start a new one)")
+        new = apply_overrides(self.scenario, overrides)
+        params = FirmParameters.of(new)
+        old = self.firm_params
+        if [f.name for f in new.firms] != self.firm_names or not (
+            np.array_equal(params.copies, old.copies)
+            and np.array_equal(params.copy_lag > 0, old.copy_lag > 0)
+        ):
+            raise ValueError("the firms and who copies whom are set when the model is built")
+        org = self.organization
+        # firm f's seats are rebuilt as they were drawn: from the starting state, after the
+        # firms before it as they were built, so a change to one firm moves no other's draws
+        as_built = self.__dict__.setdefault("_firms_as_built", list(self.scenario.firms))
+        parts = []
+        for f in range(self._n_firms):
+            firms = [*as_built[:f], *new.firms[f:]]
+            mixed = new.model_copy(update={"firms": firms})
+            replay = np.random.default_rng()
+            start = getattr(self, "_rng", None)  # Mesa keeps the generator's starting state
+            if isinstance(start, dict):
+                replay.bit_generator.state = start
+            built = build_organization(firms, FirmParameters.of(mixed), replay)
+            if not (
+                np.array_equal(built.level, org.level)
+                and np.array_equal(built.firm, org.firm)
+                and np.array_equal(built.group, org.group)
+            ):
+                raise ValueError("the organization's shape and its CCO are set when it is built")
+            parts.append(built)
+        mine = [built.firm == f for f, built in enumerate(parts)]
+
+        def pick(name: str) -> np.ndarray:
+            out = getattr(parts[0], name).copy()
+            for m, built in zip(mine, parts, strict=True):
+                out[m] = getattr(built, name)[m]
+            return out
+
+        appointed = pick("champion") & ~org.champion
+        for var in SEAT:
+            setattr(org, var.name, pick(var.name).astype(var.dtype))
+        blocks = [np.flatnonzero(m) for m in mine]  # each firm's seats are one run of ids
+        org.ties = sp.vstack(
+            [built.ties[b[0] : b[-1] + 1] for built, b in zip(parts, blocks, strict=True)],
+            format="csr",
+        )
+        commitment = pick("commitment")
+        top = (org.level == Level.CEO) | (org.level == Level.CCO)
+        for who in (top, appointed):
+            org.anchor[who] = commitment[who]
+            org.commitment[who] = commitment[who]
+        self.scenario = new
+        self.firm_params = self.strategies.params = params
+        return new

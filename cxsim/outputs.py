@@ -80,23 +80,29 @@ class Context:
         """How many of this week's interactions per firm satisfy ``mask``."""
         return np.bincount(self.week.firm[mask], minlength=self.n_firms)
 
-    def _mean(self, values: np.ndarray, firm: np.ndarray, k: np.ndarray) -> np.ndarray:
-        total = np.bincount(firm, weights=values, minlength=self.n_firms)
+    def _mean(
+        self, values: np.ndarray, firm: np.ndarray, k: np.ndarray, total: np.ndarray | None = None
+    ) -> np.ndarray:
+        if total is None:
+            total = np.bincount(firm, weights=values, minlength=self.n_firms)
         return np.divide(total, k, out=np.full(self.n_firms, np.nan), where=k > 0)
 
     @cached_property
     def interactions(self) -> np.ndarray:
-        """This week's interactions per firm (counted once, read by several reporters)."""
-        return np.bincount(self.week.firm, minlength=self.n_firms)
+        """This week's interactions per firm (counted once, by the model's customer update when
+        it ran, and read by several reporters)."""
+        counts = getattr(self.week, "counts", None)
+        return np.bincount(self.week.firm, minlength=self.n_firms) if counts is None else counts
 
     @cached_property
     def problems(self) -> np.ndarray:
         """This week's problems per firm (counted once, read by several reporters)."""
         return self.per_firm(self.week.problem)
 
-    def interaction_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each firm's interactions this week (NaN for none)."""
-        return self._mean(values, self.week.firm, self.interactions)
+    def interaction_mean(self, values: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
+        """Mean of ``values`` over each firm's interactions this week (NaN for none); ``total``:
+        each firm's sum of them if already summed."""
+        return self._mean(values, self.week.firm, self.interactions, total)
 
     def customer_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each firm's current customers (NaN for none)."""
@@ -206,13 +212,13 @@ OUTPUTS: tuple[Output, ...] = (
        lambda c: c.model._counts / c.model.customers.size, OWN),
     Output("satisfaction", "mean satisfaction", "0–1", float, STOCK,
        "mean satisfaction of the firm's customers",
-       lambda c: c.customer_mean(c.model.customers.satisfaction), OWN),
+       lambda c: c.model.customers.mean("satisfaction"), OWN),
     Output("nps", "NPS", "% promoters − % detractors", float, STOCK,
        "NPS of the firm's customers at the end of the week, after its churn (answers 9–10 "
        "minus 0–6)", _nps, OWN),
     Output("expectation", "mean expectation", "0–1", float, STOCK,
        "mean expectation of the firm's customers",
-       lambda c: c.customer_mean(c.model.customers.expectation)),
+       lambda c: c.model.customers.mean("expectation")),
     Output("interactions", "interactions", "per week", int, FLOW,
        "customer interactions with the firm's frontline staff this week",
        lambda c: c.interactions),
@@ -240,7 +246,8 @@ OUTPUTS: tuple[Output, ...] = (
        "mean realized empowerment of the frontline staff (§7.5), not the "
        "`firms[].empowerment` policy", lambda c: c.frontline_mean(c.empowerment)),
     Output("quality", "interaction quality", "0–1", float, FLOW,
-       "mean quality of the week's interactions", lambda c: c.interaction_mean(c.week.quality)),
+       "mean quality of the week's interactions",
+       lambda c: c.interaction_mean(c.week.quality, getattr(c.week, "quality_sum", None))),
     Output("visible_quality", "visible quality", "0–1", float, FLOW,
        "mean visible part (design and skill) of the week's interactions",
        lambda c: c.interaction_mean(c.week.visible), _QUALITY),

@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -185,8 +186,22 @@ def label_rows(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
     }
     front = {k: values[k] for k in RUN_LABELS}
     front.update(spec.point)
-    labels = pd.DataFrame({k: [v] * len(df) for k, v in front.items()}, index=df.index)
+    if all(v is None or isinstance(v, str | int | float) for v in front.values()):
+        # scalars broadcast to the rows (same dtypes as a list of them, without the lists: a
+        # run of a million customers has millions of spell rows)
+        labels = pd.DataFrame(front, index=df.index)
+    else:
+        labels = pd.DataFrame({k: [v] * len(df) for k, v in front.items()}, index=df.index)
     return pd.concat([labels, df], axis=1)
+
+
+def _forget(model: CXModel) -> None:
+    """Let a finished model be freed: Mesa's ``Agent`` class numbers agents per model in a
+    class-level dict keyed by the model (``Agent._ids``, mesa 3.3), which would otherwise keep
+    every model of a long sweep, and its arrays, alive in the process that ran it."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 def run_one(spec: RunSpec) -> RunResult:
@@ -194,9 +209,14 @@ def run_one(spec: RunSpec) -> RunResult:
     start = time.perf_counter()
     try:
         scenario = Scenario.model_validate(spec.scenario)
-        model = CXModel(scenario, rng=np.random.default_rng(spec.seed_sequence())).run()
-        ts = model.timeseries()
-        sp = model.customer_spells()
+        model = CXModel(scenario, rng=np.random.default_rng(spec.seed_sequence()))
+        try:
+            model.run()
+            ts = model.timeseries()
+            sp = model.customer_spells()
+        finally:
+            _forget(model)
+            del model  # its arrays are not needed for the tables below
         metrics = run_metrics(ts, sp, scenario.steps, scenario.market)
         if spec.record == "final":
             ts = ts[ts["step"] == ts["step"].max()]
@@ -207,7 +227,7 @@ def run_one(spec: RunSpec) -> RunResult:
                 "customer": sp["customer"].to_numpy(),
                 "duration": (end - sp["start_step"]).to_numpy(),
                 "event": sp["churned"].to_numpy(),
-                "firm": sp["firm"].astype(str).to_numpy(),
+                "firm": sp["firm"].astype(str),  # as a str column: no Python str per row
                 "start_step": sp["start_step"].to_numpy(),
             }
             spells = pd.DataFrame({k: columns[k] for k in SPELL_COLUMNS})
