@@ -4,16 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test
+.PHONY: demo test app
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,app]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cxsim compare scenarios/cco_only.yaml scenarios/ceo_led.yaml scenarios/invisible_war.yaml --replicates 10 --out results/headline
+
+app: $(STAMP)
+	$(BIN)/cxsim app
 
 test: $(STAMP)
 	$(BIN)/ruff check cxsim tests experiments
