@@ -29,6 +29,7 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import typer
 
+from .cluster import ClusterError
 from .designs import grid, integer_keys, parse_range, parse_sample, parse_vary, sample_points
 from .job import Interrupted, Job, JobError, draw, execute, out_console, say
 from .limits import DEFAULT_MAX_CUSTOMER_WEEKS, DEFAULT_MAX_RUNS, LimitError, check_runs
@@ -89,7 +90,7 @@ def _one_line_errors(func: F) -> F:
                 previous[sig] = signal.signal(sig, _terminate)
         try:
             return func(*args, **kwargs)
-        except (ScenarioError, StoreError, InputError, JobError) as exc:
+        except (ScenarioError, StoreError, InputError, JobError, ClusterError) as exc:
             if os.environ.get("CXSIM_DEBUG"):
                 raise
             say(f"error: {exc}")
@@ -260,6 +261,7 @@ _COMMON = (
     "max_runs",
     "max_customer_weeks",
     "record",
+    "scheduler",
 )
 
 
@@ -299,6 +301,14 @@ MaxCustomerWeeks = Annotated[
 Record = Annotated[
     str, typer.Option(help="keep the weekly table of 'every' step or only the 'final' one")
 ]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="run on a Dask cluster: its scheduler's address (tcp://HOST:PORT, started with"
+        " 'dask scheduler'), or 'local' to start one here with --workers processes; results are"
+        " the same as without"
+    ),
+]
 OutFolder = Annotated[
     str,
     typer.Option(help="output folder: new, empty, or written by cxsim (others are refused)"),
@@ -320,6 +330,7 @@ def run(
     overwrite: Overwrite = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
+    scheduler: Scheduler = None,
 ) -> None:
     """Run one scenario with replicates; write tables and figures to --out.
 
@@ -350,6 +361,7 @@ def compare(
     overwrite: Overwrite = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
+    scheduler: Scheduler = None,
 ) -> None:
     """Compare scenarios on common random numbers; differences to the first with 95% CIs."""
     if len(scenarios) < 2:
@@ -402,6 +414,7 @@ def sweep(
     overwrite: Overwrite = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     max_customer_weeks: MaxCustomerWeeks = DEFAULT_MAX_CUSTOMER_WEEKS,
+    scheduler: Scheduler = None,
 ) -> None:
     """Sweep levers over a grid (--vary), a sample (--sample) or a design table (--design)."""
     if bool(vary) == (design is not None):
@@ -531,24 +544,35 @@ def parameters(
 
 
 #: the settings of ``cxsim experiment --quick``: every experiment end to end, small and short
-QUICK = {"replicates": 2, "customers": 500, "steps": 40}
+QUICK = {"replicates": 2, "customers": 500, "steps": 40, "warmup": 4}
+#: the global sensitivity and the scenario discovery, at their default size and with --quick
+SENSITIVITY = {"customers": 3000, "trajectories": 4, "sobol_n": 64}
+SENSITIVITY_QUICK = {"customers": 100, "steps": 5, "warmup": 2, "trajectories": 1, "sobol_n": 2}
+DISCOVERY = {"points": 200, "customers": 3000}
+DISCOVERY_QUICK = {"points": 12, "customers": 100, "steps": 5, "warmup": 2}
+#: the studies ``cxsim experiment`` runs besides the pattern experiments
+STUDIES = ("sensitivity", "discovery")
 
 
 @app.command()
 @_one_line_errors
 def experiment(
     name: Annotated[
-        str, typer.Argument(help="a pattern experiment (p1_ceo_led, ..., or P1-P8), or all")
+        str,
+        typer.Argument(
+            help="a pattern experiment (p1_ceo_led, ..., or P1-P8), sensitivity, discovery, "
+            "or all"
+        ),
     ],
     quick: Annotated[
         bool,
         typer.Option(
-            help="2 replicates of 500 customers for 40 weeks: checks that every experiment "
-            "runs end to end (for CI); its findings are not results"
+            help="every experiment small and short (patterns: 2 replicates of 500 customers for "
+            "40 weeks): checks that each runs end to end (for CI); its findings are not results"
         ),
     ] = False,
     replicates: Replicates = 30,
-    customers: Annotated[int, typer.Option(help="customers in each run's market")] = 10_000,
+    customers: Annotated[int, typer.Option(help="customers in each pattern run's market")] = 10_000,
     seed: Seed = 2026,
     workers: Workers = None,
     resume: Resume = False,
@@ -560,25 +584,44 @@ def experiment(
     ] = "docs/findings.md",
 ) -> None:
     """Run the pattern experiments P1-P8 (cxsim/patterns.py): each effect with its 95%
-    interval at 1, 3 and 5 years, its boundary sweep and crossing, and a verdict; after 'all',
-    write the findings page from their outputs."""
+    interval at 1, 3 and 5 years, its boundary sweep and crossing, its two-lever grid, and a
+    verdict; the global sensitivity of the effects (Morris, then Sobol of the headline
+    outcomes); and the scenario discovery (PRIM: where culture-led beats program-led on
+    profit). After 'all', write the findings page from their outputs."""
     from . import findings as findings_page
+    from .discovery import run_discovery
     from .experiment import run_experiment
     from .patterns import EXPERIMENTS, by_name
+    from .sensitivity import run_sensitivity
 
+    studies = list(STUDIES) if name == "all" else [name] if name in STUDIES else []
     try:
-        chosen = list(EXPERIMENTS) if name == "all" else [by_name(name)]
+        chosen = list(EXPERIMENTS) if name == "all" else [] if studies else [by_name(name)]
     except KeyError as exc:
-        raise JobError(str(exc.args[0])) from None
+        raise JobError(str(exc.args[0]) + ", sensitivity, discovery or all") from None
     size = dict(QUICK) if quick else {"replicates": replicates, "customers": customers}
     root = _out_folder(out) / ("quick" if quick else "")
+    n_workers = workers or os.cpu_count() or 1
     for exp in chosen:
         say(f"{exp.pattern} {exp.name}: running")
         result = run_experiment(
-            exp, root / exp.name, seed=seed, workers=workers or os.cpu_count() or 1,
-            resume=resume, **size,
+            exp, root / exp.name, seed=seed, workers=n_workers, resume=resume,
+            grid_replicates=2 if quick else None, **size,
         )  # fmt: skip
         say(f"{exp.pattern} {exp.name}: {result['verdict']} ({root / exp.name})")
+    if "sensitivity" in studies:
+        say("sensitivity: Morris over every unsourced parameter, then Sobol")
+        settings = SENSITIVITY_QUICK if quick else SENSITIVITY
+        run_sensitivity(root / "sensitivity", seed=seed, workers=n_workers, resume=resume,
+                        **settings)  # fmt: skip
+        say(f"sensitivity: done ({root / 'sensitivity-sobol'})")
+    if "discovery" in studies:
+        say("discovery: culture-led vs program-led over the firm's levers")
+        settings = DISCOVERY_QUICK if quick else DISCOVERY
+        box = run_discovery(root / "discovery", seed=seed, workers=n_workers, resume=resume,
+                            **settings)["box"]  # fmt: skip
+        say(f"discovery: box of {len(box['rules'])} rules, density {box['density']:.0%} "
+            f"({root / 'discovery'})")  # fmt: skip
     if name == "all" and not quick:
         page = Path(findings).expanduser()
         findings_page.write(root, page.parent / "findings", page, [e.name for e in chosen])
@@ -594,6 +637,39 @@ def plot(
     with open_for_figures(folder.expanduser()) as store:
         written = draw(store, strict=True)
     out_console.print(f"{len(written)} figure files in {folder / 'figures'}", markup=False)
+
+
+@app.command("app")
+@_one_line_errors
+def classroom_app(
+    scenario: Annotated[
+        str, typer.Argument(help="the scenario it opens with: a shipped name or a YAML file")
+    ] = "ceo_led",
+    port: Annotated[int, typer.Option(help="port to serve on (0: any free port)")] = 8765,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="address to listen on; the default serves this machine only (0.0.0.0: the"
+            " whole network)"
+        ),
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the classroom app (needs the app extra: pip install -e '.[app]'): the model live
+    in a browser, with sliders; open the address it prints. Ctrl-C stops it."""
+    import subprocess
+    import sys
+    from importlib.util import find_spec
+
+    if find_spec("solara") is None or find_spec("networkx") is None:
+        raise InputError("the app needs the app extra: pip install -e '.[app]'")
+    with _deprecations():
+        load_scenario(scenario)  # a bad name or file is one line here, not a page error
+    path = Path(scenario)
+    env = {**os.environ, "CXSIM_APP_SCENARIO": str(path.resolve()) if path.is_file() else scenario}
+    command = [sys.executable, "-m", "solara", "run", "cxsim.app", "--production"]
+    command += ["--host", host, "--port", str(port), "--no-open", "--no-check-version"]
+    say(f"serving the classroom app on http://{host}:{port} (Ctrl-C stops it)")
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -38,12 +38,19 @@ __all__ = [
     "Arm",
     "Boundary",
     "Experiment",
+    "Grid",
     "boundary_table",
     "crossing",
     "effects_table",
     "figure",
+    "grid_folder",
+    "grid_tables",
     "outcomes_at",
     "run_experiment",
+    "run_grid",
+    "run_into",
+    "save_figure",
+    "size_overrides",
     "verdict",
 ]
 
@@ -74,12 +81,38 @@ class Arm:
 
 @dataclass(frozen=True)
 class Boundary:
-    """A lever swept on some arms (by index): where does the effect vanish or reverse?"""
+    """A lever swept on some arms (by index): where does the effect vanish or reverse?
 
-    key: str
+    ``key`` is one scenario key, or several set to the same value (one lever held by two
+    firms, say)."""
+
+    key: str | tuple[str, ...]
     values: Sequence[Any]
     arms: Sequence[int]  # the arms the lever is set on (the others stay as they are)
     label: str = ""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else tuple(self.key)
+
+    @property
+    def name(self) -> str:
+        """The key, or the keys joined, as tables show it."""
+        return " = ".join(self.keys)
+
+    def setting(self, value: Any) -> dict[str, Any]:
+        return dict.fromkeys(self.keys, value)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Two levers swept together, each on its own arms: the effect over their plane, where it
+    crosses zero along the first lever at each value of the second, and how much of the
+    effect changes with the second lever (paired against its first value)."""
+
+    rows: Boundary
+    cols: Boundary
+    replicates: int = 10
 
 
 @dataclass(frozen=True)
@@ -93,39 +126,65 @@ class Experiment:
     expect: int  # +1: the hypothesis says the effect is positive; -1: negative
     boundary: Boundary
     advice: str  # one sentence a strategist can act on, if the pattern emerges
+    grid: Grid | None = None  # two levers together (issue 9: the two-lever boundaries)
 
 
-def _variant(arm: Arm, extra: Mapping[str, Any], customers: int | None, steps: int | None,
+def size_overrides(
+    customers: int | None, steps: int | None, warmup: int | None = None
+) -> dict[str, Any]:
+    """The overrides that set a run's size: customers, weeks, and weeks of warm-up (given
+    only for a smoke test such as ``--quick``: results need the full warm-up)."""
+    keys = {"market.customers": customers, "steps": steps, "market.warmup_weeks": warmup}
+    return {k: v for k, v in keys.items() if v is not None}
+
+
+def _variant(arm: Arm, extra: Mapping[str, Any], size: Mapping[str, Any],
              root: Path) -> Scenario:  # fmt: skip
     data = load_scenario(root / "scenarios" / f"{arm.scenario}.yaml").model_dump(mode="json")
-    over = {**arm.overrides, **extra}
-    if customers is not None:
-        over["market.customers"] = customers
-    if steps is not None:
-        over["steps"] = steps
+    over = {**arm.overrides, **extra, **size}
     scenario = apply_overrides(data, over)
     names = json.dumps(sorted(over.items()), default=str)
     return scenario.model_copy(update={"name": f"{arm.scenario} {names}"})
 
 
+#: one setting of an experiment: a label and, for each arm index, the overrides it gets
+Setting = tuple[Any, Mapping[int, Mapping[str, Any]]]
+
+
+def _boundary_settings(exp: Experiment) -> list[Setting]:
+    """The scenario's own setting (label None), then each boundary value on its arms."""
+    b = exp.boundary
+    return [(None, {})] + [(v, dict.fromkeys(b.arms, b.setting(v))) for v in b.values]
+
+
+def _grid_settings(grid: Grid) -> list[Setting]:
+    """Every (row value, column value) pair, each lever on its own arms."""
+    out: list[Setting] = []
+    for r in grid.rows.values:
+        for c in grid.cols.values:
+            arms: dict[int, dict[str, Any]] = {}
+            for lever, v in ((grid.rows, r), (grid.cols, c)):
+                for i in lever.arms:
+                    arms.setdefault(i, {}).update(lever.setting(v))
+            out.append(((r, c), arms))
+    return out
+
+
 def _variants(
-    exp: Experiment, customers: int | None, steps: int | None, root: Path
+    exp: Experiment, settings: list[Setting], size: Mapping[str, Any], root: Path
 ) -> tuple[list[Scenario], dict[tuple[Any, int], int]]:
-    """The distinct scenarios to run, and for each (boundary value or None, arm) its index."""
+    """The distinct scenarios to run, and for each (setting label, arm) its index."""
     scenarios: list[Scenario] = []
     seen: dict[str, int] = {}
     where: dict[tuple[Any, int], int] = {}
-    settings: list[tuple[Any, Mapping[str, Any]]] = [(None, {})]
-    settings += [(v, {exp.boundary.key: v}) for v in exp.boundary.values]
-    for value, extra in settings:
+    for label, arms in settings:
         for i, arm in enumerate(exp.arms):
-            applied = extra if (value is not None and i in exp.boundary.arms) else {}
-            scenario = _variant(arm, applied, customers, steps, root)
+            scenario = _variant(arm, arms.get(i, {}), size, root)
             key = scenario.model_dump_json()
             if key not in seen:
                 seen[key] = len(scenarios)
                 scenarios.append(scenario)
-            where[(value, i)] = seen[key]
+            where[(label, i)] = seen[key]
     return scenarios, where
 
 
@@ -258,6 +317,47 @@ def verdict(
     return "does not emerge"
 
 
+def run_into(store: ResultStore, workers: int, resume: bool, what: str) -> None:
+    """Open the results folder of ``store`` (resuming if asked) and run the runs of its plan
+    not yet finished there; a failed run stops the study with one line (``JobError``), the
+    finished ones kept for ``--resume``."""
+    done = store.open(resume=resume)
+    todo = [s for s in store.plan if s.run_id not in done]
+    for result in run_plan(todo, workers):
+        store.write(result)
+        if result.status != "ok":
+            raise JobError(
+                f"{what}: run {result.spec.run_id} failed: {result.error}; "
+                "run the same command with --resume to redo it"
+            )
+
+
+def _run_all(
+    exp: Experiment, out: Path, settings: list[Setting], replicates: int,
+    size: Mapping[str, Any], seed: int, workers: int, resume: bool, root: Path,
+) -> tuple[ResultStore, list[RunSpec], dict[tuple[Any, int], int], dict[str, pd.DataFrame],
+           list[int]]:  # fmt: skip
+    """Run every setting's arms into the results folder ``out`` (resumable) and read each
+    run's outcomes at the horizons; the store is returned open (the caller closes it)."""
+    scenarios, where = _variants(exp, settings, size, root)
+    plan = make_plan(scenarios, replicates, seed, record="every", spells=True)
+    horizons = [h for h in HORIZONS if h <= min(s.steps for s in scenarios)]
+    horizons = horizons or [min(s.steps for s in scenarios)]
+    store = ResultStore(out, plan)
+    try:
+        run_into(store, workers, resume, exp.name)
+        per_run = {}
+        for spec in plan:
+            ts = store.read("timeseries", [spec.run_id])
+            sp = store.read("spells", [spec.run_id])
+            market = Scenario.model_validate(spec.scenario).market
+            per_run[spec.run_id] = outcomes_at(ts, sp, horizons, market)
+    except BaseException:
+        store.close()
+        raise
+    return store, plan, where, per_run, horizons
+
+
 def run_experiment(
     exp: Experiment,
     out: Path,
@@ -268,30 +368,19 @@ def run_experiment(
     workers: int = 1,
     resume: bool = False,
     root: Path | None = None,
+    grid_replicates: int | None = None,
+    warmup: int | None = None,
 ) -> dict[str, Any]:
     """Run an experiment into ``out`` (a cxsim results folder) and write its tables:
-    ``effects.csv``, ``boundary.csv``, ``result.json`` (crossing and verdict) and a figure."""
+    ``effects.csv``, ``boundary.csv``, ``result.json`` (crossing and verdict) and a figure;
+    with a two-lever grid, also its own results folder ``<out>-grid`` (``grid_replicates``
+    replicates, the grid's own number by default)."""
     root = Path(__file__).resolve().parent.parent if root is None else root
-    scenarios, where = _variants(exp, customers, steps, root)
-    plan = make_plan(scenarios, replicates, seed, record="every", spells=True)
-    horizons = [h for h in HORIZONS if h <= min(s.steps for s in scenarios)]
-    horizons = horizons or [min(s.steps for s in scenarios)]
-    with ResultStore(out, plan) as store:
-        done = store.open(resume=resume)
-        todo = [s for s in plan if s.run_id not in done]
-        for result in run_plan(todo, workers):
-            store.write(result)
-            if result.status != "ok":
-                raise JobError(
-                    f"{exp.name}: run {result.spec.run_id} failed: {result.error}; "
-                    "run the same command with --resume to redo it"
-                )
-        per_run = {}
-        for spec in plan:
-            ts = store.read("timeseries", [spec.run_id])
-            sp = store.read("spells", [spec.run_id])
-            market = Scenario.model_validate(spec.scenario).market
-            per_run[spec.run_id] = outcomes_at(ts, sp, horizons, market)
+    size = size_overrides(customers, steps, warmup)
+    store, plan, where, per_run, horizons = _run_all(
+        exp, out, _boundary_settings(exp), replicates, size, seed, workers, resume, root
+    )
+    with store:
         base = _contrast(exp, per_run, plan, where, None, horizons)
         effects = effects_table(base)
         contrasts = {v: _contrast(exp, per_run, plan, where, v, horizons)
@@ -308,8 +397,8 @@ def run_experiment(
             "pattern": exp.pattern,
             "hypothesis": exp.hypothesis,
             "expect": exp.expect,
-            "boundary_key": exp.boundary.key,
-            "boundary_label": exp.boundary.label or exp.boundary.key,
+            "boundary_key": exp.boundary.name,
+            "boundary_label": exp.boundary.label or exp.boundary.name,
             "crossing": cross,
             "verdict": verdict(exp, effects, bound, verdict_h),
             "verdict_horizon": verdict_h,
@@ -318,15 +407,118 @@ def run_experiment(
             "customers": customers,
             "steps": steps,
             "horizons": horizons,
+            "grid": None if exp.grid is None else {
+                "rows_key": exp.grid.rows.name, "rows_label": exp.grid.rows.label,
+                "cols_key": exp.grid.cols.name, "cols_label": exp.grid.cols.label,
+                "replicates": grid_replicates or exp.grid.replicates,
+            },
         }
         store.write_csv(store.out / "effects.csv", effects)
         store.write_csv(store.out / "boundary.csv", bound)
         store.write_text(store.out / "result.json", json.dumps(result, indent=2))
         fig = figure(result, effects, bound)
-        store.write_bytes_atomic(
-            store.out / "experiment.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110)
-        )
+        save_figure(store, store.out / "experiment.png", fig)
+    if exp.grid is not None:
+        n = grid_replicates or exp.grid.replicates
+        run_grid(exp, grid_folder(out), n, size, seed, workers, resume, root)
     return result
+
+
+def save_figure(store: ResultStore, path: Path, fig: Any) -> None:
+    """Write ``fig`` as a PNG through the store (atomically, as cxsim's own file) and close it,
+    so a long run of experiments keeps no figure open."""
+    import matplotlib.pyplot as plt
+
+    try:
+        store.write_bytes_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)
+
+
+def grid_folder(out: Path) -> Path:
+    """The results folder of an experiment's two-lever grid, beside the experiment's own."""
+    return out.with_name(out.name + "-grid")
+
+
+def grid_tables(
+    grid: Grid, contrasts: Mapping[tuple[Any, Any], pd.DataFrame], horizon: int, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The effect at ``horizon`` in every cell with its interval, and its change from the
+    second lever's first value (paired by replicate); and, for each value of the second lever,
+    where the effect crosses zero along the first (bootstrap interval)."""
+    def at(r: Any, c: Any) -> np.ndarray:
+        frame = contrasts[(r, c)]
+        return frame.loc[frame["horizon"] == horizon, VERDICT_OUTCOME].to_numpy(float)
+
+    first = grid.cols.values[0]
+    rows = []
+    for r in grid.rows.values:
+        for c in grid.cols.values:
+            mean, low, high = t_interval(at(r, c))
+            d_mean, d_low, d_high = t_interval(at(r, c) - at(r, first))
+            rows.append({"row": r, "col": c, "mean": mean, "low": low, "high": high,
+                         "change": d_mean, "change_low": d_low, "change_high": d_high,
+                         "n": len(at(r, c))})  # fmt: skip
+    cells = pd.DataFrame(rows)
+    crossings = []
+    numeric = all(isinstance(v, int | float) for v in grid.rows.values)
+    for c in grid.cols.values:
+        matrix = np.array([at(r, c) for r in grid.rows.values])
+        found = crossing(grid.rows.values, matrix, seed=seed) if numeric else {}
+        crossings.append({"col": c, **{k: found.get(k) for k in ("crossing", "low", "high")}})
+    return cells, pd.DataFrame(crossings)
+
+
+def run_grid(
+    exp: Experiment, out: Path, replicates: int, size: Mapping[str, Any], seed: int,
+    workers: int, resume: bool, root: Path,
+) -> pd.DataFrame:  # fmt: skip
+    """Run an experiment's two-lever grid into ``out``: ``grid.csv`` (every cell),
+    ``grid_crossings.csv`` and ``grid.png``."""
+    assert exp.grid is not None
+    grid = exp.grid
+    settings = _grid_settings(grid)
+    store, plan, where, per_run, horizons = _run_all(
+        exp, out, settings, replicates, size, seed, workers, resume, root
+    )
+    with store:
+        h = VERDICT_HORIZON if VERDICT_HORIZON in horizons else horizons[-1]
+        contrasts = {label: _contrast(exp, per_run, plan, where, label, horizons)
+                     for label, _ in settings}  # fmt: skip
+        cells, crossings = grid_tables(grid, contrasts, h, seed)
+        store.write_csv(store.out / "grid.csv", cells)
+        store.write_csv(store.out / "grid_crossings.csv", crossings)
+        fig = grid_figure(exp, cells, h)
+        save_figure(store, store.out / "grid.png", fig)
+    return cells
+
+
+def grid_figure(exp: Experiment, cells: pd.DataFrame, horizon: int) -> Any:
+    """The effect over the two levers' plane: one line per value of the second lever."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assert exp.grid is not None
+    grid = exp.grid
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    x = np.arange(len(grid.rows.values))
+    for j, c in enumerate(grid.cols.values):
+        part = cells[cells["col"] == c]
+        mean = part["mean"].to_numpy(float)
+        err = [mean - part["low"].to_numpy(float), part["high"].to_numpy(float) - mean]
+        ax.errorbar(x + (j - 1) * 0.06, mean, yerr=err, marker="o", capsize=3,
+                    label=f"{c}")  # fmt: skip
+    ax.axhline(0, color="0.5", lw=1)
+    ax.set_xticks(x, [str(v) for v in grid.rows.values])
+    ax.set_xlabel(grid.rows.label or grid.rows.name)
+    ax.set_ylabel(f"effect on initial customers retained (week {horizon})")
+    ax.legend(title=grid.cols.label or grid.cols.name, fontsize=8, title_fontsize=8)
+    n = int(cells["n"].max()) if len(cells) else 0
+    ax.set_title(f"{exp.pattern} {exp.name}: two levers (n = {n} per cell)", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def figure(result: Mapping[str, Any], effects: pd.DataFrame, boundary: pd.DataFrame) -> Any:

@@ -8,7 +8,7 @@ reported as such.
 
 from __future__ import annotations
 
-from .experiment import Arm, Boundary, Experiment
+from .experiment import Arm, Boundary, Experiment, Grid
 
 __all__ = ["EXPERIMENTS", "by_name"]
 
@@ -28,6 +28,20 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ),
         advice="Do not hand CX to a CCO instead of leading it: the CCO adds execution only on "
         "top of a CEO's own visible commitment.",
+        grid=Grid(
+            Boundary(
+                "firms.0.leadership.ceo_commitment",
+                (0.5, 0.7, 0.9),
+                arms=(0,),
+                label="the CEO-led firm's CEO commitment",
+            ),
+            Boundary(
+                "firms.0.cco.authority",
+                (0.25, 0.5, 1.0),
+                arms=(1,),
+                label="the CCO-only firm's CCO authority",
+            ),
+        ),
     ),
     Experiment(
         name="p2_invisible_war",
@@ -44,6 +58,21 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ),
         advice="Copying a rival's visible programs does not copy its retention; what cannot be "
         "seen (culture, and leaders who make programs land) is the lasting advantage.",
+        # the copy lag's first value is 0: the change column is the part of the loss that is lag
+        grid=Grid(
+            Boundary(
+                "market.visible_weight",
+                (0.5, 0.7, 1.0),
+                arms=(0, 1),
+                label="the weight customers give the visible part of quality",
+            ),
+            Boundary(
+                "firms.1.copies.lag_weeks",
+                (0, 26, 52),
+                arms=(0, 1),
+                label="the copier's lag, weeks",
+            ),
+        ),
     ),
     Experiment(
         name="p3_service_only",
@@ -60,6 +89,20 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ),
         advice="Treat CX as the whole journey, not the complaint desk: the problems that drive "
         "churn are mostly the ones nobody reports.",
+        grid=Grid(
+            Boundary(
+                "market.complaint_rate_minor",
+                (0.036, 0.3, 0.9),
+                arms=(0, 1),
+                label="the share of minor problems customers report",
+            ),
+            Boundary(
+                "firms.0.programs.service_tools.intensity",
+                (0.3, 0.6, 0.9),
+                arms=(0, 1),
+                label="ServiceDesk's service-tools intensity",
+            ),
+        ),
     ),
     Experiment(
         name="p4_eras",
@@ -126,6 +169,20 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ),
         advice="Back grassroots champions with a real budget and ties across silos; a piecemeal "
         "budget buys enthusiasm, not results.",
+        grid=Grid(
+            Boundary(
+                "firms.0.champions.ties_per_champion",
+                (0, 5, 10),
+                arms=(0, 1),
+                label="BigAsk's champions' cross-silo ties",
+            ),
+            Boundary(
+                "firms.0.champions.budget_per_week",
+                (2000, 10000, 40000),
+                arms=(0, 1),
+                label="BigAsk's champions' budget, $ per week",
+            ),
+        ),
     ),
     Experiment(
         name="p8_programs_without_leaders",
@@ -147,6 +204,23 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ),
         advice="Run programs where leaders will carry them: training and redesigns pay more "
         "under committed managers and executives.",
+        grid=Grid(
+            Boundary(
+                (
+                    "firms.1.programs.frontline_training.intensity",
+                    "firms.3.programs.frontline_training.intensity",
+                ),
+                (0.4, 0.8, 1.0),
+                arms=(0, 1, 2, 3),
+                label="training intensity (ProgramsOnly and Both)",
+            ),
+            Boundary(
+                ("firms.2.leadership.ceo_commitment", "firms.3.leadership.ceo_commitment"),
+                (0.6, 0.75, 0.9),
+                arms=(0, 1, 2, 3),
+                label="the leaders' CEO commitment (LeadersOnly and Both)",
+            ),
+        ),
     ),
 )
 

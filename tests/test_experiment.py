@@ -16,8 +16,12 @@ from cxsim import findings
 from cxsim.cli import app
 from cxsim.experiment import (
     OUTCOMES,
+    Boundary,
+    Grid,
+    _grid_settings,
     crossing,
     effects_table,
+    grid_tables,
     outcomes_at,
     run_experiment,
     verdict,
@@ -40,7 +44,45 @@ def test_every_pattern_is_declared_once_with_valid_arms_and_boundary() -> None:
             assert arm.firm in [f.name for f in scenario.firms]
             if i in exp.boundary.arms:
                 for value in exp.boundary.values:  # every boundary value is a valid setting
-                    apply_overrides(scenario, {exp.boundary.key: value})
+                    apply_overrides(scenario, exp.boundary.setting(value))
+        for _, arms in _grid_settings(exp.grid) if exp.grid else []:
+            for i, over in arms.items():  # every grid cell is a valid setting of its arms
+                scenario = cxsim.load_scenario(ROOT / "scenarios" / f"{exp.arms[i].scenario}.yaml")
+                resolved = apply_overrides(scenario, over).model_dump(mode="json")
+                for key, value in over.items():
+                    node = resolved
+                    for part in key.split("."):
+                        node = node[int(part)] if isinstance(node, list) else node[part]
+                    assert node == value
+
+
+def test_a_grid_sets_each_lever_on_its_own_arms() -> None:
+    grid = Grid(Boundary("a", (1, 2), arms=(0,)), Boundary(("b", "c"), (5,), arms=(0, 1)))
+    assert _grid_settings(grid) == [
+        ((1, 5), {0: {"a": 1, "b": 5, "c": 5}, 1: {"b": 5, "c": 5}}),
+        ((2, 5), {0: {"a": 2, "b": 5, "c": 5}, 1: {"b": 5, "c": 5}}),
+    ]
+
+
+def test_grid_tables_give_cells_changes_and_crossings() -> None:
+    grid = Grid(Boundary("a", (0.0, 1.0, 2.0), arms=(0,)), Boundary("b", (0, 10), arms=(0,)))
+    rng = np.random.default_rng(5)
+    noise = rng.normal(0, 0.001, 20)
+    contrasts = {}
+    for r in grid.rows.values:
+        for c in grid.cols.values:
+            effect = (1.0 - r) + (0.5 if c == 10 else 0.0)  # crosses at 1 (b=0), 1.5 (b=10)
+            contrasts[(r, c)] = pd.DataFrame(
+                {"replicate": range(20), "horizon": 260, "retained": effect + noise}
+            )
+    cells, crossings = grid_tables(grid, contrasts, 260)
+    cell = cells[(cells["row"] == 2.0) & (cells["col"] == 10)].iloc[0]
+    assert cell["mean"] == pytest.approx(-0.5, abs=0.002)
+    assert cell["change"] == pytest.approx(0.5)  # paired: the shared noise cancels
+    assert cell["change_high"] - cell["change_low"] < 1e-9
+    at = crossings.set_index("col")["crossing"]
+    assert at[0] == pytest.approx(1.0, abs=0.01)
+    assert at[10] == pytest.approx(1.5, abs=0.01)
 
 
 def test_crossing_is_found_between_grid_values_with_an_interval() -> None:
@@ -158,14 +200,50 @@ def test_findings_page_is_rendered_from_the_summaries(tmp_path: Path) -> None:
     assert "| P1 `p1_ceo_led` | emerges | 0.0123 [0.01, 0.015] |" in page
     assert "crosses zero at 0.5 " in page
     assert "**For a strategist**: Lead it." in page
+    cell = {"mean": 0.02, "low": 0.01, "high": 0.03, "change": -0.004, "change_low": -0.006,
+            "change_high": -0.002, "n": 10}  # fmt: skip
+    summary["grid"] = {
+        "rows_key": "r", "rows_label": "the row lever", "cols_key": "c", "cols_label": "lag",
+        "replicates": 10, "figure": False,
+        "cells": [{"row": r, "col": c, **cell} for r in (0.5, 1.0) for c in (0, 26)],
+        "crossings": [{"col": 0, "crossing": None, "low": None, "high": None},
+                      {"col": 26, "crossing": 0.7, "low": 0.6, "high": 0.8}],
+    }  # fmt: skip
+    sens = {
+        "customers": 3000, "trajectories": 4, "morris_points": 108, "factors": 26,
+        "sobol_points": 448, "sobol_factors": ["market.x"],
+        "signs": [{"pattern": "P1", "points": 108, "share_expected_sign": 0.97, "mean": 0.05,
+                   "p05": 0.01, "p95": 0.09}],
+        "morris": [{"pattern": "P1", "factor": "market.x", "mu_star": 0.03,
+                    "mu_star_conf": 0.01, "mu": 0.03, "sigma": 0.02}],
+        "sobol": [{"pattern": "P1", "factor": "market.x", "S1": 0.4, "S1_conf": 0.1,
+                   "ST": 0.6, "ST_conf": 0.1}],
+    }  # fmt: skip
+    found = {
+        "points": 200, "customers": 3000, "share_culture_wins": 0.62, "median_gain": 1.5e5,
+        "box": {"rules": [{"lever": "firms.0.leadership.ceo_commitment", "low": 0.55,
+                           "high": None}], "coverage": 0.7, "density": 0.9, "mass": 0.4,
+                "threshold": 0.8},
+    }  # fmt: skip
+    page = findings.render([summary], {"sensitivity": sens, "discovery": found})
+    assert "| P1 `p1_ceo_led` | emerges | 0.0123 [0.01, 0.015] | 97% of 108 points |" in page
+    assert "| 0.5 | 0.02 [0.01, 0.03] | 0.02 [0.01, 0.03] |" in page  # a row of cells
+    assert "| 1.0 | -0.004 [-0.006, -0.002] |" in page  # its change from lag 0
+    assert "at lag = 26, 0.7 [0.6, 0.8]" in page
+    assert "at 97% of the points" in page
+    assert "`x` (mu* 0.03)" in page
+    assert "| `x` | 0.4 ± 0.1 | 0.6 ± 0.1 |" in page
+    assert "- `leadership.ceo_commitment` ≥ 0.55" in page
+    assert "Culture-led earns more at 62% of the points" in page
 
 
 def test_the_committed_findings_page_is_what_its_summaries_render() -> None:
     page = ROOT / "docs" / "findings.md"
     if not page.exists():
         pytest.skip("no findings page committed yet")
+    summaries = ROOT / "docs" / "findings"
     assert page.read_text(encoding="utf-8") == findings.render(
-        findings.collect(ROOT / "docs" / "findings")
+        findings.collect(summaries), findings.studies(summaries)
     )
 
 
@@ -192,6 +270,13 @@ def test_every_experiment_runs_end_to_end_in_quick_mode(tmp_path: Path) -> None:
         assert outcome["verdict"] in result.output
         assert (folder / "effects.csv").exists()
         assert (folder / "boundary.csv").exists()
+        if exp.grid is not None:
+            cells = pd.read_csv(tmp_path / "quick" / f"{exp.name}-grid" / "grid.csv")
+            assert len(cells) == len(exp.grid.rows.values) * len(exp.grid.cols.values)
+    sens = json.loads((tmp_path / "quick" / "sensitivity-sobol" / "summary.json").read_text())
+    assert {r["pattern"] for r in sens["signs"]} == {e.pattern for e in EXPERIMENTS}
+    assert "discovery: box of" in result.output
+    assert (tmp_path / "quick" / "discovery" / "points.csv").exists()
     assert not page.exists()
 
 
@@ -210,3 +295,19 @@ def test_the_findings_writer_never_replaces_a_file_cxsim_did_not_write(tmp_path:
         findings.write(tmp_path / "results", summaries, page, ["p1_ceo_led"])
     assert (summaries / "p1_ceo_led.json").read_text() == '{"mine": true}'
     assert not page.exists()
+
+
+def test_odd_sensitivity_section_agrees_with_the_committed_screening() -> None:
+    """ODD §8.4 quotes, per pattern, how often its sign held over the Morris design: each
+    figure is the committed summary's (``docs/findings/sensitivity.json``)."""
+    summary = ROOT / "docs" / "findings" / "sensitivity.json"
+    if not summary.exists():
+        pytest.skip("no sensitivity summary committed yet")
+    signs = json.loads(summary.read_text(encoding="utf-8"))["signs"]
+    odd = (ROOT / "ODD.md").read_text(encoding="utf-8")
+    section = odd[odd.index("### 8.4") : odd.index("## References")]
+    for row in signs:
+        bullet = section[section.index(f"- **{row['pattern']}**") :].split("\n- ")[0]
+        share = row["share_expected_sign"]
+        said = "at every point" if share == 1 else f"{share:.0%} of points"
+        assert said in bullet, (row["pattern"], said)
