@@ -131,8 +131,10 @@ def _grid_lines(s: dict[str, Any]) -> list[str]:
     if crossed:
         parts = [f"at {g['cols_label']} = {c['col']}, {_num(c['crossing'])} "
                  f"[{_num(c['low'])}, {_num(c['high'])}]" for c in crossed]  # fmt: skip
+        rest = ("; at the other columns it keeps its sign over the range"
+                if len(crossed) < len(cols) else "")  # fmt: skip
         lines += ["", f"Along {g['rows_label']} the mean effect crosses zero " + "; ".join(parts)
-                  + "; at the other columns it keeps its sign over the range."]  # fmt: skip
+                  + rest + "."]  # fmt: skip
     else:
         lines += ["", f"Along {g['rows_label']} the mean effect keeps its sign in every column."]
     if g.get("figure"):
