@@ -29,6 +29,7 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import typer
 
+from . import cluster
 from .cluster import ClusterError
 from .designs import grid, integer_keys, parse_range, parse_sample, parse_vary, sample_points
 from .job import Interrupted, Job, JobError, draw, execute, out_console, say
@@ -554,6 +555,38 @@ DISCOVERY_QUICK = {"points": 12, "customers": 100, "steps": 5, "warmup": 2}
 STUDIES = ("sensitivity", "discovery")
 
 
+def _run_studies(
+    chosen: list[Any], studies: list[str], root: Path, quick: bool, size: dict[str, Any],
+    seed: int, workers: Any, resume: bool,
+) -> None:  # fmt: skip
+    """The pattern experiments named, then the studies named, into ``root``; ``workers``: a
+    number of local processes or a Dask cluster's executor."""
+    from .discovery import run_discovery
+    from .experiment import run_experiment
+    from .sensitivity import run_sensitivity
+
+    for exp in chosen:
+        say(f"{exp.pattern} {exp.name}: running")
+        result = run_experiment(
+            exp, root / exp.name, seed=seed, workers=workers, resume=resume,
+            grid_replicates=2 if quick else None, **size,
+        )  # fmt: skip
+        say(f"{exp.pattern} {exp.name}: {result['verdict']} ({root / exp.name})")
+    if "sensitivity" in studies:
+        say("sensitivity: Morris over every unsourced parameter, then Sobol")
+        settings = SENSITIVITY_QUICK if quick else SENSITIVITY
+        run_sensitivity(root / "sensitivity", seed=seed, workers=workers, resume=resume,
+                        **settings)  # fmt: skip
+        say(f"sensitivity: done ({root / 'sensitivity-sobol'})")
+    if "discovery" in studies:
+        say("discovery: culture-led vs program-led over the firm's levers")
+        settings = DISCOVERY_QUICK if quick else DISCOVERY
+        box = run_discovery(root / "discovery", seed=seed, workers=workers, resume=resume,
+                            **settings)["box"]  # fmt: skip
+        say(f"discovery: box of {len(box['rules'])} rules, density {box['density']:.0%} "
+            f"({root / 'discovery'})")  # fmt: skip
+
+
 @app.command()
 @_one_line_errors
 def experiment(
@@ -575,6 +608,7 @@ def experiment(
     customers: Annotated[int, typer.Option(help="customers in each pattern run's market")] = 10_000,
     seed: Seed = 2026,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     resume: Resume = False,
     out: Annotated[
         str, typer.Option(help="folder holding one results folder per experiment")
@@ -589,10 +623,7 @@ def experiment(
     outcomes); and the scenario discovery (PRIM: where culture-led beats program-led on
     profit). After 'all', write the findings page from their outputs."""
     from . import findings as findings_page
-    from .discovery import run_discovery
-    from .experiment import run_experiment
     from .patterns import EXPERIMENTS, by_name
-    from .sensitivity import run_sensitivity
 
     studies = list(STUDIES) if name == "all" else [name] if name in STUDIES else []
     try:
@@ -602,26 +633,9 @@ def experiment(
     size = dict(QUICK) if quick else {"replicates": replicates, "customers": customers}
     root = _out_folder(out) / ("quick" if quick else "")
     n_workers = workers or os.cpu_count() or 1
-    for exp in chosen:
-        say(f"{exp.pattern} {exp.name}: running")
-        result = run_experiment(
-            exp, root / exp.name, seed=seed, workers=n_workers, resume=resume,
-            grid_replicates=2 if quick else None, **size,
-        )  # fmt: skip
-        say(f"{exp.pattern} {exp.name}: {result['verdict']} ({root / exp.name})")
-    if "sensitivity" in studies:
-        say("sensitivity: Morris over every unsourced parameter, then Sobol")
-        settings = SENSITIVITY_QUICK if quick else SENSITIVITY
-        run_sensitivity(root / "sensitivity", seed=seed, workers=n_workers, resume=resume,
-                        **settings)  # fmt: skip
-        say(f"sensitivity: done ({root / 'sensitivity-sobol'})")
-    if "discovery" in studies:
-        say("discovery: culture-led vs program-led over the firm's levers")
-        settings = DISCOVERY_QUICK if quick else DISCOVERY
-        box = run_discovery(root / "discovery", seed=seed, workers=n_workers, resume=resume,
-                            **settings)["box"]  # fmt: skip
-        say(f"discovery: box of {len(box['rules'])} rules, density {box['density']:.0%} "
-            f"({root / 'discovery'})")  # fmt: skip
+    with cluster.executor(scheduler, n_workers) as pool:
+        where = pool if pool is not None else n_workers
+        _run_studies(chosen, studies, root, quick, size, seed, where, resume)
     if name == "all" and not quick:
         page = Path(findings).expanduser()
         findings_page.write(root, page.parent / "findings", page, [e.name for e in chosen])

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .experiment import run_into, save_figure, size_overrides
+from .experiment import Workers, run_into, save_figure, size_overrides
 from .runner import make_plan
 from .scenario import apply_overrides, load_scenario
 from .store import ResultStore
@@ -125,7 +125,7 @@ def find_box(x: pd.DataFrame, wins: np.ndarray, threshold: float = 0.8) -> dict[
 
 def run_discovery(
     out: Path, points: int = 200, customers: int = 3000, steps: int | None = None,
-    seed: int = 2026, workers: int = 1, resume: bool = False, root: Path = ROOT,
+    seed: int = 2026, workers: Workers = 1, resume: bool = False, root: Path = ROOT,
     warmup: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run both arms at every point into the results folder ``out``; write ``points.csv``

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "Boundary",
     "Experiment",
     "Grid",
+    "Workers",
     "boundary_table",
     "crossing",
     "effects_table",
@@ -317,13 +319,19 @@ def verdict(
     return "does not emerge"
 
 
-def run_into(store: ResultStore, workers: int, resume: bool, what: str) -> None:
+#: where a study's runs go: a number of local worker processes, or an executor (a Dask
+#: cluster's, ``cxsim.cluster``); results are the same either way
+Workers = int | Executor
+
+
+def run_into(store: ResultStore, workers: Workers, resume: bool, what: str) -> None:
     """Open the results folder of ``store`` (resuming if asked) and run the runs of its plan
     not yet finished there; a failed run stops the study with one line (``JobError``), the
     finished ones kept for ``--resume``."""
     done = store.open(resume=resume)
     todo = [s for s in store.plan if s.run_id not in done]
-    for result in run_plan(todo, workers):
+    pool = {"workers": workers} if isinstance(workers, int) else {"executor": workers}
+    for result in run_plan(todo, **pool):
         store.write(result)
         if result.status != "ok":
             raise JobError(
@@ -334,7 +342,7 @@ def run_into(store: ResultStore, workers: int, resume: bool, what: str) -> None:
 
 def _run_all(
     exp: Experiment, out: Path, settings: list[Setting], replicates: int,
-    size: Mapping[str, Any], seed: int, workers: int, resume: bool, root: Path,
+    size: Mapping[str, Any], seed: int, workers: Workers, resume: bool, root: Path,
 ) -> tuple[ResultStore, list[RunSpec], dict[tuple[Any, int], int], dict[str, pd.DataFrame],
            list[int]]:  # fmt: skip
     """Run every setting's arms into the results folder ``out`` (resumable) and read each
@@ -365,7 +373,7 @@ def run_experiment(
     customers: int | None = None,
     steps: int | None = None,
     seed: int = 2026,
-    workers: int = 1,
+    workers: Workers = 1,
     resume: bool = False,
     root: Path | None = None,
     grid_replicates: int | None = None,
@@ -471,7 +479,7 @@ def grid_tables(
 
 def run_grid(
     exp: Experiment, out: Path, replicates: int, size: Mapping[str, Any], seed: int,
-    workers: int, resume: bool, root: Path,
+    workers: Workers, resume: bool, root: Path,
 ) -> pd.DataFrame:  # fmt: skip
     """Run an experiment's two-lever grid into ``out``: ``grid.csv`` (every cell),
     ``grid_crossings.csv`` and ``grid.png``."""

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import calibration as cal
-from .experiment import Arm, Experiment, run_into, save_figure, size_overrides
+from .experiment import Arm, Experiment, Workers, run_into, save_figure, size_overrides
 from .patterns import EXPERIMENTS
 from .runner import make_plan
 from .scenario import apply_overrides, load_scenario
@@ -139,7 +139,7 @@ def _plan_points(
 
 
 def _run(
-    out: Path, plan: list[Any], workers: int, resume: bool, what: str,
+    out: Path, plan: list[Any], workers: Workers, resume: bool, what: str,
     finish: Callable[[ResultStore, pd.DataFrame], T],
 ) -> T:  # fmt: skip
     """Run ``plan`` into the results folder ``out``, then ``finish(store, metrics)`` (which
@@ -239,7 +239,7 @@ def sobol_table(
 
 
 def run_morris(
-    out: Path, trajectories: int, size: Mapping[str, Any], seed: int, workers: int,
+    out: Path, trajectories: int, size: Mapping[str, Any], seed: int, workers: Workers,
     resume: bool, root: Path = ROOT,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Morris screening of every pattern: (morris table, sign table, effects at points)."""
@@ -268,7 +268,7 @@ def run_morris(
 
 def run_sobol(
     out: Path, factors: list[str], n: int, size: Mapping[str, Any], seed: int,
-    workers: int, resume: bool, root: Path = ROOT,
+    workers: Workers, resume: bool, root: Path = ROOT,
     after: Callable[[ResultStore, pd.DataFrame], None] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """Sobol indices of the headline outcomes over ``factors`` (Saltelli sampling, ``n`` base
@@ -294,7 +294,7 @@ def run_sobol(
 
 def run_sensitivity(
     out: Path, customers: int = 3000, steps: int | None = None, trajectories: int = 4,
-    sobol_n: int = 64, per_pattern: int = 3, seed: int = 2026, workers: int = 1,
+    sobol_n: int = 64, per_pattern: int = 3, seed: int = 2026, workers: Workers = 1,
     resume: bool = False, root: Path = ROOT, warmup: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Morris over every pattern (results folder ``<out>-morris``), then Sobol of the headline

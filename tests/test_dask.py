@@ -174,3 +174,20 @@ def test_an_unreachable_scheduler_is_one_line(
     assert len(lines) == 1
     assert lines[0].startswith(f"error: --scheduler {address}: cannot connect")
     assert not out.exists()  # nothing written
+
+
+def test_an_experiment_study_on_a_cluster_equals_the_one_here(
+    dask_cluster: Any, tmp_path: Path
+) -> None:
+    """``cxsim experiment discovery --scheduler``: the study's table is the one run here."""
+    local, _ = dask_cluster
+    tables = []
+    ways = {"here": ["--workers", "1"], "cluster": ["--scheduler", local.scheduler_address]}
+    for name, extra in ways.items():
+        result = CliRunner().invoke(
+            cli.app,
+            ["experiment", "discovery", "--quick", "--out", str(tmp_path / name), *extra],
+        )
+        assert result.exit_code == 0, result.output
+        tables.append(pd.read_csv(tmp_path / name / "quick" / "discovery" / "points.csv"))
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
