@@ -71,6 +71,11 @@ class Collector(mesa.DataCollector):
         }
         staff = STAFF_REPORTERS if agent_interval else None
         super().__init__(model_reporters=reporters, agent_reporters=staff)
+        #: each reporter's list of values with the cell of the row it reads (``collect``)
+        self._cells = [
+            (self.model_vars[name], reporter.args[1], reporter.args[2])
+            for name, reporter in reporters.items()
+        ]
 
     def record(self, model: mesa.Model, row: dict[str, list[Any]]) -> None:
         """Collect this step's ``row`` (from ``week_row``) and, when due, the staff."""
@@ -79,9 +84,11 @@ class Collector(mesa.DataCollector):
 
     def collect(self, model: mesa.Model) -> None:
         """Mesa's ``collect`` without its deep copy of every value (the reporters return fresh
-        Python numbers), and with the staff only every ``agent_interval`` weeks."""
-        for name, reporter in self.model_reporters.items():
-            self.model_vars[name].append(reporter(model))
+        Python numbers), each cell of the week's row appended where its reporter's values are
+        kept, without a call per reporter; the staff only every ``agent_interval`` weeks."""
+        row = self.row
+        for values, column, f in self._cells:
+            values.append(row[column][f])
         if self.agent_interval and model.steps % self.agent_interval == 0:
             self._agent_records[model.steps] = list(self._record_agents(model))
 

@@ -118,12 +118,24 @@ def _firm_order(meta: dict[str, Any]) -> dict[str, list[str]] | None:
         return None
 
 
-def _read_table(path: Path, columns: list[str]) -> pd.DataFrame:
-    """A saved table with the columns a figure needs; StoreError naming the file otherwise."""
+def _read_table(path: Path, columns: list[str], lean: bool = False) -> pd.DataFrame:
+    """A saved table with the columns a figure needs; StoreError naming the file otherwise.
+    ``lean`` (the spell log, a row per customer spell): read only those columns, and the
+    scenario and firm names as categories, not a string per row."""
     if not path.is_file():
         raise StoreError(f"{path}: cannot read (not a file)")
     try:
-        df = pd.read_parquet(path)
+        if lean:
+            import pyarrow.parquet as pq  # pandas' parquet engine, already loaded to read
+
+            names = pq.read_schema(path).names
+            df = pd.read_parquet(
+                path,
+                columns=[c for c in columns if c in names],
+                read_dictionary=[c for c in ("scenario", "firm") if c in names],
+            )
+        else:
+            df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many kinds; any of them means unreadable
         raise StoreError(f"{path}: cannot read ({_reason(exc)})") from None
     missing = [c for c in columns if c not in df.columns]
@@ -520,7 +532,7 @@ def _read(out: Path) -> Saved:
     if not varied and ts_file.exists():
         ts = _read_table(ts_file, _TS_COLUMNS)
     if not varied and spells_file.exists():
-        spells = _read_table(spells_file, _SPELL_COLUMNS)
+        spells = _read_table(spells_file, _SPELL_COLUMNS, lean=True)
         steps = _steps(meta, out)
     if varied and metrics_file.exists():
         metrics = _read_table(metrics_file, ["scenario", "firm", *varied, *SWEEP_METRICS])

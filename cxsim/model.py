@@ -46,9 +46,12 @@ class Week:
     major: np.ndarray  # bool: each problem cost the customer money (order of problem.nonzero())
     path: np.ndarray  # each problem's path, an index into rules.OUTCOME_PATHS (same order)
     defection: np.ndarray  # churn intensity each problem adds this week (same order)
-    # per firm, summed once by the customers' update and read again by the reporters
-    counts: np.ndarray | None = None  # interactions
-    quality_sum: np.ndarray | None = None  # their quality
+    # per firm, counted or summed once by the step and read again by the reporters
+    counts: np.ndarray | None = None  # interactions (by the customers' update)
+    quality_sum: np.ndarray | None = None  # their quality (by the customers' update)
+    problem_counts: np.ndarray | None = None  # problems (by the problem funnel)
+    complaint_counts: np.ndarray | None = None  # complaints (by the problem funnel)
+    resolved_counts: np.ndarray | None = None  # complaints resolved (by the problem funnel)
 
 
 def _validated(scenario: Scenario | dict[str, Any]) -> Scenario:
@@ -104,12 +107,15 @@ class CXModel(mesa.Model):
         self._front_start = np.array([f[0] for f in org.frontline_of])
         self._front_count = np.array([len(f) for f in org.frontline_of])
         self._frontline = org.level == Level.FRONTLINE
+        self._front_staff = np.flatnonzero(self._frontline)  # seats are fixed: found once
+        self._front_firm = org.firm[self._front_staff]
         self._executives = np.flatnonzero(org.level == Level.EXECUTIVE)  # seats: fixed
         self._exec_count = np.bincount(org.firm[self._executives], minlength=self._n_firms)
 
         design = np.array([t.design for t in m.touchpoints])
         traffic = np.array([t.traffic for t in m.touchpoints])
-        self._traffic_cdf = np.cumsum(traffic / traffic.sum())
+        self._traffic_cdf = cdf = np.cumsum(traffic / traffic.sum())
+        self._traffic_share = cdf - np.concatenate([[0.0], cdf[:-1]])  # for the reporters
         self.customers = Customers.create(
             m, params.initial_share, self.rng, self._settled_expectation(design, traffic)
         )
@@ -323,6 +329,10 @@ class CXModel(mesa.Model):
         )
         wk.complained[p] = complained
         wk.resolved[p] = resolved
+        firm = wk.firm[p]  # the funnel's counts per firm, over the few problems
+        wk.problem_counts = np.bincount(firm, minlength=self._n_firms)
+        wk.complaint_counts = np.bincount(firm[complained], minlength=self._n_firms)
+        wk.resolved_counts = np.bincount(firm[resolved], minlength=self._n_firms)
         wk.major = major
         wk.path = rules.problem_path(complained, resolved, quick)
         wk.defection = rules.defection_intensity(wk.outcome, m.problem_defection)
@@ -446,7 +456,7 @@ class CXModel(mesa.Model):
         state now (the end of the week), flows what ``flows`` and ``wk`` say happened; revenue
         and cost to serve are earned by the customers served during the week, those at its
         start (``flows["before"]``)."""
-        complaints = np.bincount(wk.firm[wk.complained], minlength=self._n_firms)
+        complaints = wk.complaint_counts
         money = weekly_finance(
             flows["before"],
             complaints,
@@ -462,6 +472,17 @@ class CXModel(mesa.Model):
         yet: the stocks read the state itself, as at the end of every week)."""
         empowerment = self._capabilities(np.zeros(self._n_firms))[0]
         return outputs.Context(self, {}, empowerment)
+
+    def _staff_at(self, levels: tuple[Level, ...]) -> list[np.ndarray]:
+        """Each firm's staff at ``levels``, for the reporters (seats are fixed: found once)."""
+        found = self.__dict__.setdefault("_staff_at_levels", {})
+        if levels not in found:
+            org = self.organization
+            wanted = np.zeros(len(Level), dtype=bool)
+            wanted[list(levels)] = True
+            at = wanted[org.level]
+            found[levels] = [np.flatnonzero(at & (org.firm == f)) for f in range(self._n_firms)]
+        return found[levels]
 
     def timeseries(self) -> pd.DataFrame:
         """One row per step (from 1) and firm with the reporter columns (see ``COLUMNS``);

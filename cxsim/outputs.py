@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules
+from .customers import SUMMED
 from .finance import Finance
 from .organization import Level
 from .schema import Market
@@ -76,64 +77,55 @@ class Context:
         """Number of firms."""
         return len(self.model.firm_names)
 
-    def per_firm(self, mask: np.ndarray) -> np.ndarray:
-        """How many of this week's interactions per firm satisfy ``mask``."""
-        return np.bincount(self.week.firm[mask], minlength=self.n_firms)
-
-    def _mean(
-        self, values: np.ndarray, firm: np.ndarray, k: np.ndarray, total: np.ndarray | None = None
-    ) -> np.ndarray:
-        if total is None:
-            total = np.bincount(firm, weights=values, minlength=self.n_firms)
+    def _mean(self, total: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Each firm's ``total`` over its ``k`` (NaN for none)."""
         return np.divide(total, k, out=np.full(self.n_firms, np.nan), where=k > 0)
 
     @cached_property
-    def interactions(self) -> np.ndarray:
-        """This week's interactions per firm (counted once, by the model's customer update when
-        it ran, and read by several reporters)."""
-        counts = getattr(self.week, "counts", None)
-        return np.bincount(self.week.firm, minlength=self.n_firms) if counts is None else counts
+    def customers(self) -> np.ndarray:
+        """Customers per firm now (read once, by several reporters)."""
+        return self.model._counts
 
-    @cached_property
+    @property
+    def interactions(self) -> np.ndarray:
+        """This week's interactions per firm (counted once, by the model's customer update)."""
+        return self.week.counts
+
+    @property
     def problems(self) -> np.ndarray:
-        """This week's problems per firm (counted once, read by several reporters)."""
-        return self.per_firm(self.week.problem)
+        """This week's problems per firm (counted once, by the model's problem funnel)."""
+        return self.week.problem_counts
 
     def interaction_mean(self, values: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
         """Mean of ``values`` over each firm's interactions this week (NaN for none); ``total``:
-        each firm's sum of them if already summed."""
-        return self._mean(values, self.week.firm, self.interactions, total)
+        each firm's sum of them if the step has summed them already."""
+        if total is None:
+            total = np.bincount(self.week.firm, weights=values, minlength=self.n_firms)
+        return self._mean(total, self.interactions)
 
-    def customer_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each firm's current customers (NaN for none)."""
-        c = self.model.customers
-        return self._mean(values, c.firm, self.model._counts)
+    def customer_mean(self, name: str) -> np.ndarray:
+        """Mean of a summed customer variable (``SUMMED``) over each firm's current
+        customers (NaN for none), from the customers' cached sums: no pass over them."""
+        return self._mean(self.model.customers.totals[SUMMED.index(name)], self.customers)
 
     def frontline_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of a per-staff ``values`` over each firm's frontline staff."""
-        front = self.model._frontline
-        org = self.model.organization
-        return self._mean(values[front], org.firm[front], self.model._front_count)
+        model = self.model
+        front = values[model._front_staff]
+        return self._mean(np.bincount(model._front_firm, front, self.n_firms), model._front_count)
 
     def level_mean(self, levels: tuple[Level, ...]) -> list[float]:
         """Mean commitment of each firm's staff at ``levels`` (NaN if it has none); ``mean()``
         of the selected members, not a bincount, so the pinned values stay bit-identical."""
-        org = self.model.organization
-        wanted = np.zeros(len(Level), dtype=bool)
-        wanted[list(levels)] = True
-        at_levels = wanted[org.level]
-        means = []
-        for f in range(self.n_firms):  # firms, not staff: a handful of vectorized passes
-            mask = at_levels & (org.firm == f)
-            means.append(float(org.commitment[mask].mean()) if mask.any() else float("nan"))
-        return means
+        commitment = self.model.organization.commitment
+        return [  # np.add.reduce(x) / n is x.mean(), without its Python wrapper
+            float(np.add.reduce(commitment[staff])) / staff.size if staff.size else float("nan")
+            for staff in self.model._staff_at(levels)  # firms, not staff: a handful of passes
+        ]
 
     def design(self) -> np.ndarray:
         """Each firm's touchpoint design weighted by touchpoint traffic."""
-        cdf = self.model._traffic_cdf
-        return (self.model.strategies.design * (cdf - np.concatenate([[0.0], cdf[:-1]]))).sum(
-            axis=1
-        )
+        return (self.model.strategies.design * self.model._traffic_share).sum(axis=1)
 
 
 Compute = Callable[[Context], Any]
@@ -155,7 +147,7 @@ class Output:
 
 def _nps(c: Context) -> np.ndarray:
     """NPS of each firm's customers now, at the end of the week (after its churn)."""
-    answers, n = c.model.customers.answers, c.model._counts
+    answers, n = c.model.customers.answers, c.customers
     net = 100.0 * (answers[:, 9:].sum(axis=1) - answers[:, :7].sum(axis=1))
     return np.divide(net, n, out=np.full(c.n_firms, np.nan), where=n > 0)
 
@@ -197,7 +189,7 @@ _CULTURE, _QUALITY = "culture_by_level", "quality_visible_invisible"  # panel fi
 #: the weekly reporters, in column order (ODD §4). ``c`` is the week's ``Context``.
 OUTPUTS: tuple[Output, ...] = (
     Output("customers", "customers", "count", int, STOCK,
-       "customers at the firm at the end of the week", lambda c: c.model._counts, OWN),
+       "customers at the firm at the end of the week", lambda c: c.customers, OWN),
     Output("acquired", "customers won", "per week", int, FLOW,
        "customers who switched to the firm from a rival this week",
        lambda c: c.flows["acquired"]),
@@ -209,16 +201,16 @@ OUTPUTS: tuple[Output, ...] = (
                            where=c.flows["before"] > 0), OWN),
     Output("market_share", "market share", "0–1", float, STOCK,
        "`customers` over all customers in the market",
-       lambda c: c.model._counts / c.model.customers.size, OWN),
+       lambda c: c.customers / c.model.customers.size, OWN),
     Output("satisfaction", "mean satisfaction", "0–1", float, STOCK,
        "mean satisfaction of the firm's customers",
-       lambda c: c.model.customers.mean("satisfaction"), OWN),
+       lambda c: c.customer_mean("satisfaction"), OWN),
     Output("nps", "NPS", "% promoters − % detractors", float, STOCK,
        "NPS of the firm's customers at the end of the week, after its churn (answers 9–10 "
        "minus 0–6)", _nps, OWN),
     Output("expectation", "mean expectation", "0–1", float, STOCK,
        "mean expectation of the firm's customers",
-       lambda c: c.model.customers.mean("expectation")),
+       lambda c: c.customer_mean("expectation")),
     Output("interactions", "interactions", "per week", int, FLOW,
        "customer interactions with the firm's frontline staff this week",
        lambda c: c.interactions),
@@ -233,7 +225,7 @@ OUTPUTS: tuple[Output, ...] = (
        "complaints that reached management: Binomial(`complaints`, `escalation_rate`)",
        _escalations),
     Output("recoveries", "recoveries", "per week", int, FLOW,
-       "complaints resolved", lambda c: c.per_firm(c.week.resolved)),
+       "complaints resolved", lambda c: c.week.resolved_counts),
     Output("commitment_leaders", "leaders' commitment", "0–1", float, STOCK,
        "mean commitment of the CEO, the CCO (if any) and the executives",
        lambda c: c.level_mean(_LEADERS), _CULTURE),
@@ -425,13 +417,22 @@ def end_of_run(ts: pd.DataFrame, spells: pd.DataFrame, market: Market) -> pd.Dat
 # --------------------------------------------------------------------------- each week
 
 
+#: the reporters by dtype, each group converted to Python numbers in one call
+_BY_DTYPE = {t: [o for o in OUTPUTS if o.dtype is t] for t in (int, float)}
+
+
 def week_row(ctx: Context) -> dict[str, list[Any]]:
-    """Every reporter's per-firm values, as Python numbers; before the first week (``ctx.week``
-    is ``None``) a flow has no value yet: 0 for a count, NaN otherwise."""
-    row = {}
-    for o in OUTPUTS:
-        if ctx.week is None and o.kind == FLOW:
-            row[o.name] = [0 if o.dtype is int else float("nan")] * ctx.n_firms
-        else:
-            row[o.name] = np.asarray(o.compute(ctx), dtype=o.dtype).tolist()
-    return row
+    """Every reporter's per-firm values, as Python numbers, in column order; before the first
+    week (``ctx.week`` is ``None``) a flow has no value yet: 0 for a count, NaN otherwise.
+
+    The values of each dtype are stacked into one ``(reporters, firms)`` array and converted
+    at once: a week's collection costs a few calls for all reporters and firms."""
+    row: dict[str, list[Any]] = {}
+    for dtype, group in _BY_DTYPE.items():
+        shown = [o for o in group if ctx.week is not None or o.kind != FLOW]
+        values = np.array([o.compute(ctx) for o in shown], dtype=dtype)
+        per_firm = values.reshape(len(shown), ctx.n_firms).tolist()
+        row.update(zip((o.name for o in shown), per_firm, strict=True))
+        none = 0 if dtype is int else float("nan")
+        row.update((o.name, [none] * ctx.n_firms) for o in group if o.name not in row)
+    return {o.name: row[o.name] for o in OUTPUTS}

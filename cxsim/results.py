@@ -49,7 +49,8 @@ def assemble(
     compare: bool,
     baseline_point: int | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Write the consolidated tables and metadata of a store's folder; return the tables.
+    """Write the consolidated tables and metadata of a store's folder; return the tables (all
+    but the spell log, which is copied run by run and not read whole).
 
     ``compare``: add the paired differences to the first scenario to summary.csv.
     ``baseline_point``: a sweep's ``--baseline`` point (its index), to which differences.csv
@@ -62,10 +63,14 @@ def assemble(
     ok = [s.run_id for s in store.plan if s.run_id in ok_ids]
     ts = store.read("timeseries", ok)
     metrics = store.read("metrics", ok)
-    spells = store.read("spells", ok)
+    # the spell log (a row per customer spell) is copied run by run, never read whole
+    copied = store.concat_to("spells", ok, out / "spells.parquet")
+    if not copied:
+        spells = pd.DataFrame() if copied is False else store.read("spells", ok)
+        _write_or_remove(store, out / "spells.parquet", spells)
     points = sorted({k for s in store.plan for k in s.point})
     steps = step_summary(ts, points, [o.name for o in OUTPUTS])
-    tables = (("timeseries", ts), ("spells", spells), ("metrics", metrics), ("steps", steps))
+    tables = (("timeseries", ts), ("metrics", metrics), ("steps", steps))
     for name, df in tables:
         _write_or_remove(store, out / f"{name}.parquet", df)
     summary = summary_table(metrics, points, METRICS)
@@ -94,7 +99,6 @@ def assemble(
         "runs": runs,
         "timeseries": ts,
         "metrics": metrics,
-        "spells": spells,
         "summary": summary,
         "steps": steps,
         "differences": differences,

@@ -297,7 +297,11 @@ def _kaplan_meier(g: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
     events = g["event"].to_numpy(bool)
     if not events.any():
         return np.ones(len(grid))
-    sf = SurvfuncRight(g["duration"].to_numpy(float), events.astype(int))
+    # one row per (duration, event) with its number of spells as a frequency weight: the same
+    # estimate, to the bit (its counts are sums of whole numbers), without a row per spell
+    n = np.bincount(g["duration"].to_numpy(np.int64) * 2 + events, minlength=2)
+    key = np.flatnonzero(n)
+    sf = SurvfuncRight((key // 2).astype(float), key % 2, freq_weights=n[key].astype(float))
     idx = np.searchsorted(sf.surv_times, grid, side="right") - 1
     return np.where(idx >= 0, sf.surv_prob[np.maximum(idx, 0)], 1.0)
 

@@ -24,7 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -483,11 +483,48 @@ class ResultStore:
                 try:
                     frames.append(pd.read_parquet(path))
                 except Exception as exc:  # pyarrow raises several types for a damaged file
-                    raise StoreError(
-                        f"{path}: cannot read ({type(exc).__name__}); run the same command with"
-                        " --resume to redo the run"
-                    ) from None
+                    raise StoreError(f"{path}: {_unreadable(exc)}") from None
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def concat_to(self, name: str, ids: Iterable[str], path: Path) -> bool | None:
+        """Write one table of the given runs to ``path`` as :meth:`read` then
+        :meth:`write_parquet` would (the same rows, values and dtypes), a batch of rows at a
+        time: a spell log of millions of rows is never held whole. True if written, False if
+        the runs' tables have no row (nothing written), None if they differ in columns or
+        types (nothing written: ``read`` it whole, which reconciles them)."""
+        import pyarrow.parquet as pq  # pandas' parquet engine
+
+        files = [self.runs_dir / r / f"{name}.parquet" for r in ids]
+        files = [f for f in files if f.exists()]
+        if not files:
+            return False
+        schemas, rows = [], 0
+        for f in files:
+            try:
+                meta = pq.read_metadata(f)
+            except Exception as exc:  # pyarrow raises several types for a damaged file
+                raise StoreError(f"{f}: {_unreadable(exc)}") from None
+            schemas.append(meta.schema.to_arrow_schema())
+            rows += meta.num_rows
+        if not rows:
+            return False
+        if any(not s.equals(schemas[0], check_metadata=False) for s in schemas):
+            return None
+
+        def batches(f: Path) -> Iterator[Any]:  # a read error names the run's file
+            try:
+                yield from pq.ParquetFile(f).iter_batches(batch_size=_BATCH_ROWS)
+            except Exception as exc:  # pyarrow raises several types for a damaged file
+                raise StoreError(f"{f}: {_unreadable(exc)}") from None
+
+        def write(tmp: Path) -> None:  # a write error (a full disk) is write_atomic's
+            with pq.ParquetWriter(tmp, schemas[0]) as writer:
+                for f in files:
+                    for batch in batches(f):
+                        writer.write_batch(batch)
+
+        self.write_bytes_atomic(path, write)
+        return True
 
     def runs_table(self) -> pd.DataFrame:
         """One row per planned run: inputs, seed, status (ok, error or missing), error, time."""
@@ -515,6 +552,15 @@ class ResultStore:
             )
             rows.append(row)
         return pd.DataFrame(rows)
+
+
+#: rows per batch when a run's table is copied into a consolidated one (``concat_to``)
+_BATCH_ROWS = 1 << 16
+
+
+def _unreadable(exc: Exception) -> str:
+    """Why a run's table cannot be read, and what to do."""
+    return f"cannot read ({type(exc).__name__}); run the same command with --resume to redo the run"
 
 
 def _show(names: list[str], most: int = 3) -> str:
