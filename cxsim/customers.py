@@ -27,7 +27,7 @@ __all__ = ["CUSTOMER_STATE", "Arrivals", "Customers", "SpellLog"]
 
 #: the state the caches depend on: written only by ``Customers.change``
 GUARDED = ("firm", "satisfaction", "expectation")
-#: the state whose per-firm sums are cached (``Customers.totals``, ``Customers.mean``)
+#: the state whose per-firm sums are cached (``Customers.totals``; the reporters' means)
 SUMMED = ("satisfaction", "expectation")
 #: answers 0–10 to "how likely are you to recommend ...?"
 ANSWERS = 11
@@ -150,13 +150,6 @@ class Customers:
     def counts(self) -> np.ndarray:
         """Customers per firm, read off the answer histograms (so never out of step)."""
         return self.answers.sum(axis=1)
-
-    def mean(self, name: str) -> np.ndarray:
-        """Mean of a ``SUMMED`` variable over each firm's customers now (NaN for none), from
-        the cached sums: the weekly reporters' means without a pass over every customer."""
-        n = self.counts
-        total = self.totals[SUMMED.index(name)]
-        return np.divide(total, n, out=np.full(self.n_firms, np.nan), where=n > 0)
 
     def change(
         self,

@@ -41,6 +41,7 @@ __all__ = [
     "Experiment",
     "Grid",
     "Workers",
+    "arm_scenario",
     "boundary_table",
     "crossing",
     "effects_table",
@@ -140,8 +141,10 @@ def size_overrides(
     return {k: v for k, v in keys.items() if v is not None}
 
 
-def _variant(arm: Arm, extra: Mapping[str, Any], size: Mapping[str, Any],
-             root: Path) -> Scenario:  # fmt: skip
+def arm_scenario(arm: Arm, extra: Mapping[str, Any], size: Mapping[str, Any],
+                 root: Path) -> Scenario:  # fmt: skip
+    """An arm's shipped scenario with its overrides, ``extra`` ones (a boundary's, a grid's)
+    and the run size, named after what was set (distinct settings, distinct names)."""
     data = load_scenario(root / "scenarios" / f"{arm.scenario}.yaml").model_dump(mode="json")
     over = {**arm.overrides, **extra, **size}
     scenario = apply_overrides(data, over)
@@ -181,7 +184,7 @@ def _variants(
     where: dict[tuple[Any, int], int] = {}
     for label, arms in settings:
         for i, arm in enumerate(exp.arms):
-            scenario = _variant(arm, arms.get(i, {}), size, root)
+            scenario = arm_scenario(arm, arms.get(i, {}), size, root)
             key = scenario.model_dump_json()
             if key not in seen:
                 seen[key] = len(scenarios)

@@ -239,7 +239,7 @@ OUTPUTS: tuple[Output, ...] = (
        "`firms[].empowerment` policy", lambda c: c.frontline_mean(c.empowerment)),
     Output("quality", "interaction quality", "0–1", float, FLOW,
        "mean quality of the week's interactions",
-       lambda c: c.interaction_mean(c.week.quality, getattr(c.week, "quality_sum", None))),
+       lambda c: c.interaction_mean(c.week.quality, c.week.quality_sum)),
     Output("visible_quality", "visible quality", "0–1", float, FLOW,
        "mean visible part (design and skill) of the week's interactions",
        lambda c: c.interaction_mean(c.week.visible), _QUALITY),

@@ -64,10 +64,8 @@ def assemble(
     ts = store.read("timeseries", ok)
     metrics = store.read("metrics", ok)
     # the spell log (a row per customer spell) is copied run by run, never read whole
-    copied = store.concat_to("spells", ok, out / "spells.parquet")
-    if not copied:
-        spells = pd.DataFrame() if copied is False else store.read("spells", ok)
-        _write_or_remove(store, out / "spells.parquet", spells)
+    if not store.concat_to("spells", ok, out / "spells.parquet"):
+        _write_or_remove(store, out / "spells.parquet", pd.DataFrame())  # no spells: no file
     points = sorted({k for s in store.plan for k in s.point})
     steps = step_summary(ts, points, [o.name for o in OUTPUTS])
     tables = (("timeseries", ts), ("metrics", metrics), ("steps", steps))

@@ -32,10 +32,18 @@ import numpy as np
 import pandas as pd
 
 from . import calibration as cal
-from .experiment import Arm, Experiment, Workers, run_into, save_figure, size_overrides
+from .experiment import (
+    Arm,
+    Experiment,
+    Workers,
+    arm_scenario,
+    run_into,
+    save_figure,
+    size_overrides,
+)
 from .patterns import EXPERIMENTS
 from .runner import make_plan
-from .scenario import apply_overrides, load_scenario
+from .scenario import apply_overrides
 from .store import ResultStore
 
 T = TypeVar("T")
@@ -99,8 +107,7 @@ def _base(
     arm: Arm, size: Mapping[str, Any], root: Path, names: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
     """An arm's scenario at this size, as data, with a short unique name for its runs."""
-    data = load_scenario(root / "scenarios" / f"{arm.scenario}.yaml").model_dump(mode="json")
-    data = apply_overrides(data, {**arm.overrides, **size}).model_dump(mode="json")
+    data = arm_scenario(arm, {}, size, root).model_dump(mode="json")
     key = json.dumps([arm.scenario, sorted(arm.overrides.items())], default=str)
     names.setdefault(key, f"{arm.scenario}~{len(names)}")
     return names[key], data

@@ -486,14 +486,15 @@ class ResultStore:
                     raise StoreError(f"{path}: {_unreadable(exc)}") from None
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def concat_to(self, name: str, ids: Iterable[str], path: Path) -> bool | None:
+    def concat_to(self, name: str, ids: Iterable[str], path: Path) -> bool:
         """Write one table of the given runs to ``path`` as :meth:`read` then
         :meth:`write_parquet` would (the same rows, values and dtypes), a batch of rows at a
-        time: a spell log of millions of rows is never held whole. True if written, False if
-        the runs' tables have no row (nothing written), None if they differ in columns or
-        types (nothing written: ``read`` it whole, which reconciles them)."""
+        time when the runs' tables share one schema: a spell log of millions of rows is never
+        held whole (tables that differ in columns or types are read whole, which reconciles
+        them). True if written, False if the runs' tables have no row (nothing written)."""
         import pyarrow.parquet as pq  # pandas' parquet engine
 
+        ids = list(ids)
         files = [self.runs_dir / r / f"{name}.parquet" for r in ids]
         files = [f for f in files if f.exists()]
         if not files:
@@ -509,7 +510,9 @@ class ResultStore:
         if not rows:
             return False
         if any(not s.equals(schemas[0], check_metadata=False) for s in schemas):
-            return None
+            whole = self.read(name, ids)
+            self.write_parquet(path, whole)
+            return True
 
         def batches(f: Path) -> Iterator[Any]:  # a read error names the run's file
             try:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import cxsim
 import cxsim.cli as cli
 import cxsim.job as job_mod
 from cxsim import store as store_mod
@@ -607,3 +608,27 @@ def tiny_file(tmp_path_factory) -> Path:
     data["steps"] = 4
     data["market"]["customers"] = 100
     return write_yaml(tmp_path_factory.mktemp("tiny") / "tiny.yaml", data)
+
+
+@pytest.mark.parametrize("same_types", [True, False])
+def test_a_table_copied_run_by_run_equals_the_table_read_whole(
+    tmp_path: Path, same_types: bool
+) -> None:
+    """``ResultStore.concat_to`` (the spell log) writes what ``read`` gives: in batches when
+    the runs' tables share a schema, read whole when they differ; False when no run has rows."""
+    scenario = cxsim.load_scenario(small_scenario())
+    plan = make_plan([scenario], 2, root_seed=1)
+    ids = [s.run_id for s in plan]
+    with store_mod.ResultStore(tmp_path / "out", plan) as store:
+        store.open()
+        for i, run_id in enumerate(ids):
+            (store.runs_dir / run_id).mkdir(parents=True)
+            value = [i, i + 1] if same_types or i == 0 else [0.5, 1.5]  # int, then float
+            pd.DataFrame({"x": value, "y": ["a", "b"]}).to_parquet(
+                store.runs_dir / run_id / "spells.parquet"
+            )
+        assert store.concat_to("spells", ids, tmp_path / "out" / "spells.parquet")
+        got = pd.read_parquet(tmp_path / "out" / "spells.parquet")
+        pd.testing.assert_frame_equal(got, store.read("spells", ids))
+        assert not store.concat_to("spells", [], tmp_path / "out" / "none.parquet")
+        assert not (tmp_path / "out" / "none.parquet").exists()
