@@ -311,3 +311,21 @@ def test_odd_sensitivity_section_agrees_with_the_committed_screening() -> None:
         share = row["share_expected_sign"]
         said = "at every point" if share == 1 else f"{share:.0%} of points"
         assert said in bullet, (row["pattern"], said)
+
+
+def test_readme_quotes_the_committed_sensitivity_and_discovery() -> None:
+    """The README's "How robust, and where culture pays" figures are the committed summaries'."""
+    summaries = ROOT / "docs" / "findings"
+    if not (summaries / "discovery.json").exists():
+        pytest.skip("no studies committed yet")
+    found = json.loads((summaries / "discovery.json").read_text(encoding="utf-8"))
+    sens = json.loads((summaries / "sensitivity.json").read_text(encoding="utf-8"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = readme[readme.index("**How robust, and where culture pays**") :].split("\n\n")[0]
+    p2 = {r["factor"]: r for r in sens["sobol"] if r["pattern"] == "P2"}
+    wom = p2["market.word_of_mouth_effect"]
+    assert f"{wom['S1']:.2f} ± {wom['S1_conf']:.2f}" in text
+    assert f"at only {found['share_culture_wins']:.0%} of" in text
+    assert f"({found['box']['density']:.0%} of the points in its box)" in text
+    budget = next(r for r in found["box"]["rules"] if r["lever"].endswith("budget_per_week"))
+    assert f"${round(budget['high'], -2):,.0f} a week" in text
