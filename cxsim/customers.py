@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import rules
+from . import kernels, rules
 from .schema import Market
 from .state import declared, state
 
@@ -151,6 +151,11 @@ class Customers:
         """Customers per firm, read off the answer histograms (so never out of step)."""
         return self.answers.sum(axis=1)
 
+    def raw(self, name: str) -> np.ndarray:
+        """The guarded array ``name`` itself, for compiled code to read (``cxsim.kernels``: numba
+        runs read-only arrays many times slower). Never written outside :meth:`change`."""
+        return self._writable[name]
+
     def change(
         self,
         who: np.ndarray,
@@ -165,6 +170,24 @@ class Customers:
         if np.any(who[1:] <= who[:-1]):
             raise ValueError("Customers.change needs distinct customer ids in increasing order")
         w = self._writable
+        if firm is None and satisfaction is not None and expectation is not None:
+            # the week's interactions: one compiled pass, the same updates as below
+            m = self.market
+            kernels.change_values(
+                who,
+                w["firm"],
+                np.asarray(satisfaction, dtype=float),
+                np.asarray(expectation, dtype=float),
+                w["satisfaction"],
+                w["expectation"],
+                w["answers"],
+                w["hazard"],
+                w["totals"],
+                float(rules.per_week(m.base_churn_per_month, 52.0 / 12.0)),
+                m.churn_sensitivity,
+                m.satisfaction_neutral,
+            )
+            return
         firm_was = w["firm"][who]
         firm_now = firm_was if firm is None else self._write("firm", who, firm)
         given = {"satisfaction": satisfaction, "expectation": expectation}

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import outputs, rules
+from . import kernels, outputs, rules
 from .collector import Collector
 from .customers import Customers, SpellLog
 from .finance import weekly_finance
@@ -47,8 +47,8 @@ class Week:
     path: np.ndarray  # each problem's path, an index into rules.OUTCOME_PATHS (same order)
     defection: np.ndarray  # churn intensity each problem adds this week (same order)
     # per firm, counted or summed once by the step and read again by the reporters
-    counts: np.ndarray | None = None  # interactions (by the customers' update)
-    quality_sum: np.ndarray | None = None  # their quality (by the customers' update)
+    counts: np.ndarray | None = None  # interactions (by the interactions' pass)
+    sums: np.ndarray | None = None  # their quality, visible, invisible parts (3, F) (same pass)
     problem_counts: np.ndarray | None = None  # problems (by the problem funnel)
     complaint_counts: np.ndarray | None = None  # complaints (by the problem funnel)
     resolved_counts: np.ndarray | None = None  # complaints resolved (by the problem funnel)
@@ -272,19 +272,30 @@ class CXModel(mesa.Model):
         draws = rng.random(out=self._buffer("draws", c.size, float))  # the same draws, in place
         below = np.less(draws, m.interactions_per_week, out=self._buffer("below", c.size, bool))
         who = np.flatnonzero(below)
-        f = c.firm[who]
-        u = rng.random(who.size)
-        tp = np.zeros(who.size, dtype=np.int64)
-        for edge in self._traffic_cdf[:-1]:  # K touchpoints, not customers: a handful of passes
-            tp += u >= edge
-        staff = self._front_start[f] + (rng.random(who.size) * self._front_count[f]).astype(int)
-        weight, _ = self._era(self.steps - 1)
-        visible = rules.visible_quality(
-            self.strategies.design[f, tp], self.organization.skill[staff], m.skill_weight
+        u = rng.random(who.size)  # the touchpoint
+        r = rng.random(who.size)  # the frontline member met
+        noise = (  # rng.normal(0.0, m.quality_noise, who.size), the same draws, compiled
+            kernels.normal(rng, 0.0, m.quality_noise, who.size)
+            if m.quality_noise > 0
+            else np.zeros(who.size)
         )
-        inv = invisible[staff]
-        noise = rng.normal(0.0, m.quality_noise, who.size) if m.quality_noise > 0 else 0.0
-        quality = rules.interaction_quality(visible, inv, weight, noise)
+        weight, _ = self._era(self.steps - 1)
+        f, tp, staff, visible, inv, quality, counts, sums = kernels.interact(
+            who,
+            c.raw("firm"),
+            u,
+            r,
+            noise,
+            self._traffic_cdf,
+            self._front_start,
+            self._front_count,
+            self.strategies.design,
+            self.organization.skill,
+            invisible,
+            m.skill_weight,
+            weight,
+            self._n_firms,
+        )
         none = np.zeros(who.size, dtype=bool)
         empty = np.zeros(0)
         return Week(
@@ -302,6 +313,8 @@ class CXModel(mesa.Model):
             none[:0],
             empty.astype(np.int64),
             empty,
+            counts=counts,
+            sums=sums,
         )
 
     def _problems(self, wk: Week, capability: np.ndarray) -> None:
@@ -339,43 +352,46 @@ class CXModel(mesa.Model):
 
     def _update_customers(self, wk: Week, week: int) -> None:
         m, c = self.scenario.market, self.customers
-        s = c.satisfaction[wk.who]
-        e = c.expectation[wk.who]
-        felt = rules.disconfirmation_satisfaction(
-            wk.quality, e, m.satisfaction_neutral, m.delight_gain, m.shortfall_loss
-        )
-        s_new = rules.adapt(s, felt, m.satisfaction_adaptation)
-        p = wk.problem
-        s_new[p] = rules.adapt(s[p], wk.outcome, m.problem_salience)
-        c.recovered_before[wk.who[wk.resolved]] = True
         best = self.best_in_market
         if best is None:
             best = float(wk.quality.mean()) if wk.quality.size else 0.0
-        target = rules.expectation_target(
+        s_new, e_new = kernels.update(
+            wk.who,
+            wk.firm,
             wk.quality,
+            wk.problem,
+            wk.outcome,
+            c.raw("satisfaction"),
+            c.raw("expectation"),
+            self.firm_params.brand_promise,
             best,
-            self.firm_params.brand_promise[wk.firm],
+            m.satisfaction_neutral,
+            m.delight_gain,
+            m.shortfall_loss,
+            m.satisfaction_adaptation,
+            m.problem_salience,
             m.best_in_market_weight,
             m.brand_weight,
+            m.expectation_adaptation,
         )
-        e_new = rules.adapt(e, target, m.expectation_adaptation)
+        c.recovered_before[wk.who[wk.resolved]] = True
         c.change(wk.who, satisfaction=s_new, expectation=e_new)
         _, drift = self._era(week)
         if drift:
             c.drift_expectations(drift)
-        sums = np.bincount(wk.firm, weights=wk.quality, minlength=self._n_firms)
-        counts = np.bincount(wk.firm, minlength=self._n_firms)
-        wk.counts, wk.quality_sum = counts, sums
+        counts, sums = wk.counts, wk.sums[0]
         means = sums[counts > 0] / counts[counts > 0]
         self.best_in_market = float(means.max()) if means.size else best
 
     def _listen_and_redesign(self, wk: Week, journey: np.ndarray, week: int) -> None:
         m = self.scenario.market
         n_k = len(m.touchpoints)
-        key = wk.firm * n_k + wk.touchpoint
+        p = np.flatnonzero(wk.problem)  # complaints and silent problems are among the few problems
+        key = wk.firm[p] * n_k + wk.touchpoint[p]
         size = self._n_firms * n_k
-        complaints = np.bincount(key[wk.complained], minlength=size)
-        silent = np.bincount(key[wk.problem & ~wk.complained], minlength=size)
+        complained = wk.complained[p]
+        complaints = np.bincount(key[complained], minlength=size)
+        silent = np.bincount(key[~complained], minlength=size)
         survey = self.firm_params.survey_rate[:, None]
         found = self.rng.binomial(silent.reshape(-1, n_k), survey)
         self.strategies.listen(complaints.reshape(-1, n_k) + found, m.voice_of_customer_memory)
@@ -399,21 +415,22 @@ class CXModel(mesa.Model):
             promoters, detractors, c.size, m.word_of_mouth_reach, m.detractor_reach_ratio
         )
         pull = m.word_of_mouth_effect * (neg + (pos.sum() - pos))  # heard by a customer of f
-        # rules.churn_intensity, from the customers' cached satisfaction hazards: the formula of
-        # rules.damped_churn_intensity, (1 − c)(h + m), computed in place in a buffer kept from
-        # week to week (a pass over every customer makes no fresh array)
-        intensity = self._buffer("intensity", c.size, float)
-        np.take(pull, c.firm, out=intensity, mode="clip")  # pull[c.firm]: firms are in range
-        np.add(c.hazard, intensity, out=intensity)
-        np.multiply(1.0 - m.switching_cost, intensity, out=intensity)
-        # a problem's outcome adds, this week, the intensity of acting on it (damped alike)
-        had = wk.who[wk.problem]
-        intensity[had] += (1.0 - m.switching_cost) * wk.defection
-        # each customer spends an Exp(1) budget of cumulative intensity and leaves when it runs
-        # out: P(leave this week | stayed so far) = 1 − e^(−λ), the churn hazard, exactly
-        np.subtract(c.churn_budget, intensity, out=c.churn_budget)
-        out = np.less(c.churn_budget, 0.0, out=self._buffer("below", c.size, bool))
-        leaving = np.flatnonzero(out)
+        # rules.churn_intensity from the customers' cached satisfaction hazards, plus, this
+        # week, the intensity of acting on a problem's outcome; each customer spends an Exp(1)
+        # budget of cumulative intensity and leaves when it runs out: P(leave this week |
+        # stayed so far) = 1 − e^(−λ), the churn hazard, exactly (one compiled pass)
+        found = self._buffer("leaving", c.size, np.int64)
+        n_leaving = kernels.churn(
+            c.raw("firm"),
+            c.raw("hazard"),
+            c.churn_budget,
+            pull,
+            m.switching_cost,
+            wk.who[wk.problem],
+            wk.defection,
+            found,
+        )
+        leaving = found[:n_leaving].copy()
         old = c.firm[leaving]
         new = np.empty_like(old)
         attraction = before / c.size + promoters / c.size  # presence plus good word of mouth

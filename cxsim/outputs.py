@@ -96,12 +96,11 @@ class Context:
         """This week's problems per firm (counted once, by the model's problem funnel)."""
         return self.week.problem_counts
 
-    def interaction_mean(self, values: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
-        """Mean of ``values`` over each firm's interactions this week (NaN for none); ``total``:
-        each firm's sum of them if the step has summed them already."""
-        if total is None:
-            total = np.bincount(self.week.firm, weights=values, minlength=self.n_firms)
-        return self._mean(total, self.interactions)
+    def interaction_mean(self, part: int) -> np.ndarray:
+        """Mean over each firm's interactions this week (NaN for none) of the interactions'
+        quality (``part`` 0), its visible (1) or invisible (2) part, from the sums the step
+        keeps as it makes them (``Week.sums``): no pass over the interactions."""
+        return self._mean(self.week.sums[part], self.interactions)
 
     def customer_mean(self, name: str) -> np.ndarray:
         """Mean of a summed customer variable (``SUMMED``) over each firm's current
@@ -239,13 +238,13 @@ OUTPUTS: tuple[Output, ...] = (
        "`firms[].empowerment` policy", lambda c: c.frontline_mean(c.empowerment)),
     Output("quality", "interaction quality", "0–1", float, FLOW,
        "mean quality of the week's interactions",
-       lambda c: c.interaction_mean(c.week.quality, c.week.quality_sum)),
+       lambda c: c.interaction_mean(0)),
     Output("visible_quality", "visible quality", "0–1", float, FLOW,
        "mean visible part (design and skill) of the week's interactions",
-       lambda c: c.interaction_mean(c.week.visible), _QUALITY),
+       lambda c: c.interaction_mean(1), _QUALITY),
     Output("invisible_quality", "invisible quality", "0–1", float, FLOW,
        "mean invisible part (commitment × empowerment) of the week's interactions",
-       lambda c: c.interaction_mean(c.week.invisible), _QUALITY),
+       lambda c: c.interaction_mean(2), _QUALITY),
     Output("design", "touchpoint design", "0–1", float, STOCK,
        "the firm's touchpoint design, weighted by touchpoint traffic", Context.design),
     Output("skill", "frontline skill", "0–1", float, STOCK,

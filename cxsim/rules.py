@@ -46,6 +46,23 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
+
+def floats(x: ArrayLike) -> Array:
+    """``x`` as floats: ``np.asarray(x, dtype=float)``. In code compiled by ``cxsim.kernels`` it
+    is the identity on a number, so the compiled step calls these very rules per customer."""
+    return np.asarray(x, dtype=float)
+
+
+def whole(x: ArrayLike) -> NDArray[np.int64]:
+    """``x`` truncated toward zero to integers: ``np.asarray(x).astype(np.int64)`` (in compiled
+    code, ``int(x)`` on a number)."""
+    return np.asarray(x).astype(np.int64)
+
+
+def unit(x: ArrayLike) -> Array:
+    """``x`` clipped to [0, 1] (``np.clip``'s arithmetic, also on a number in compiled code)."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
 #: the paths of a problem through the complaint funnel, by the names of their outcome levels
 OUTCOME_PATHS = ("resolved_quickly", "resolved", "not_resolved", "did_not_complain")
 
@@ -58,7 +75,7 @@ def per_week(rate: ArrayLike, weeks_per_period: float) -> Array:
 
     A 0.9% monthly churn (weeks_per_period = 52/12) is 0.2085% a week and 89.7% a year kept.
     """
-    return 1.0 - np.power(1.0 - np.asarray(rate, dtype=float), 1.0 / weeks_per_period)
+    return 1.0 - np.power(1.0 - floats(rate), 1.0 / weeks_per_period)
 
 
 # --------------------------------------------------------------------------- culture
@@ -101,7 +118,7 @@ def supported(share: float, support: ArrayLike) -> Array:
     manager ownership, training transfer by supervisor support, redesigns by executive
     ownership. ``a = 0`` gives 1 (no dependence), ``a = 1`` gives ``s`` (full dependence).
     """
-    return 1.0 - share + share * np.asarray(support, dtype=float)
+    return 1.0 - share + share * floats(support)
 
 
 def frontline_empowerment(
@@ -110,7 +127,7 @@ def frontline_empowerment(
     """Empowerment a frontline member actually has: the policy, the ``support_weight`` share of
     it realized only as far as the manager owns the customer outcome:
     ``policy (1 − a + a m)`` (Bowen & Lawler 1992: empowerment is a management practice)."""
-    return np.asarray(policy, dtype=float) * supported(support_weight, manager_commitment)
+    return floats(policy) * supported(support_weight, manager_commitment)
 
 
 def invisible_quality(
@@ -121,21 +138,21 @@ def invisible_quality(
     Commitment is necessary (zero commitment gives zero); the ``empowerment_weight`` share of
     it needs the empowerment to act on it.
     """
-    return np.asarray(commitment, dtype=float) * supported(empowerment_weight, empowerment)
+    return floats(commitment) * supported(empowerment_weight, empowerment)
 
 
 def visible_quality(design: ArrayLike, skill: ArrayLike, skill_weight: float = 0.5) -> Array:
     """The copyable part of an interaction: ``(1 − k) design + k skill``."""
     k = skill_weight
-    return (1.0 - k) * np.asarray(design, dtype=float) + k * np.asarray(skill, dtype=float)
+    return (1.0 - k) * floats(design) + k * floats(skill)
 
 
 def interaction_quality(
     visible: ArrayLike, invisible: ArrayLike, visible_weight: float, noise: ArrayLike = 0.0
 ) -> Array:
     """Experienced quality ``clip(w v + (1 − w) u + noise, 0, 1)``."""
-    q = visible_weight * np.asarray(visible) + (1 - visible_weight) * np.asarray(invisible)
-    return np.clip(q + noise, 0.0, 1.0)
+    q = visible_weight * floats(visible) + (1 - visible_weight) * floats(invisible)
+    return unit(q + noise)
 
 
 # --------------------------------------------------------------------------- customers
@@ -153,16 +170,16 @@ def expectation_target(
     ``(1 − b − p) q + b best + p promise``, with ``p = 0`` where there is no brand promise
     (``brand_promise`` is NaN or None).
     """
-    promise = np.asarray(np.nan if brand_promise is None else brand_promise, dtype=float)
-    p = np.where(np.isnan(promise), 0.0, brand_weight)
-    q = np.asarray(quality, dtype=float)
+    promise = floats(np.nan if brand_promise is None else brand_promise)
+    p = brand_weight * np.logical_not(np.isnan(promise))  # 0 where there is no promise
+    q = floats(quality)
     return (1.0 - best_weight - p) * q + best_weight * best_in_market + p * np.nan_to_num(promise)
 
 
 def adapt(current: ArrayLike, target: ArrayLike, rate: float) -> Array:
     """Exponential adaptation ``E + α (P − E)``: expectations, satisfaction memory."""
-    current = np.asarray(current, dtype=float)
-    return current + rate * (np.asarray(target) - current)
+    current = floats(current)
+    return current + rate * (floats(target) - current)
 
 
 def disconfirmation_satisfaction(
@@ -173,14 +190,14 @@ def disconfirmation_satisfaction(
     ``clip(neutral + gain max(d, 0) − loss max(−d, 0), 0, 1)`` with ``d = q − E``: falling short
     by an amount hurts ``loss/gain`` times more than exceeding by it helps.
     """
-    d = np.asarray(quality, dtype=float) - np.asarray(expectation, dtype=float)
+    d = floats(quality) - floats(expectation)
     s = neutral + gain * np.maximum(d, 0.0) - loss * np.maximum(-d, 0.0)
-    return np.clip(s, 0.0, 1.0)
+    return unit(s)
 
 
 def problem_probability(quality: ArrayLike, rate: float) -> Array:
     """Chance that an interaction goes wrong: ``rate (1 − q)``: better quality, fewer problems."""
-    return rate * (1.0 - np.asarray(quality, dtype=float))
+    return rate * (1.0 - floats(quality))
 
 
 def complaint_probability(major: ArrayLike, rate_major: float, rate_minor: float) -> Array:
@@ -190,12 +207,12 @@ def complaint_probability(major: ArrayLike, rate_major: float, rate_minor: float
 
 def recovery_capability(empowerment: ArrayLike, tools: ArrayLike) -> Array:
     """Capacity to fix a reported problem: empowerment or tools, ``1 − (1 − e)(1 − t)``."""
-    return 1.0 - (1.0 - np.asarray(empowerment, dtype=float)) * (1.0 - np.asarray(tools))
+    return 1.0 - (1.0 - floats(empowerment)) * (1.0 - floats(tools))
 
 
 def recovery_probability(capability: ArrayLike, base: float, best: float) -> Array:
     """P(a complaint is resolved) ``base + (best − base) capability``."""
-    return base + (best - base) * np.asarray(capability, dtype=float)
+    return base + (best - base) * floats(capability)
 
 
 def problem_path(complained: ArrayLike, resolved: ArrayLike, quick: ArrayLike) -> NDArray[np.int64]:
@@ -243,14 +260,14 @@ def defection_intensity(outcome: ArrayLike, realization: float) -> Array:
     over it with probability ``δ (1 − level)``, the share δ of its intention not to repurchase
     (1 − the outcome level, TARP) that it acts on (intentions overstate behaviour: Mittal &
     Kamakura 2001; Chandon, Morwitz & Reinartz 2005)."""
-    p = realization * (1.0 - np.asarray(outcome, dtype=float))
+    p = realization * (1.0 - floats(outcome))
     return -np.log1p(-np.minimum(p, 1.0 - 1e-12))
 
 
 def nps_score(satisfaction: ArrayLike) -> NDArray[np.int64]:
     """The 0–10 likelihood-to-recommend answer of a customer with satisfaction s in [0, 1]:
     ``floor(10 s + 0.5)`` (rounded half up), so promoters have s ≥ 0.85, detractors s < 0.65."""
-    return (10.0 * np.asarray(satisfaction, dtype=float) + 0.5).astype(np.int64)
+    return whole(10.0 * floats(satisfaction) + 0.5)
 
 
 def net_promoter_score(scores: ArrayLike) -> float:
@@ -268,8 +285,8 @@ def word_of_mouth(
 
     A detractor reaches ``ratio`` times as many people as a promoter (about 2).
     """
-    pos = reach * np.asarray(promoters, dtype=float) / population
-    neg = reach * ratio * np.asarray(detractors, dtype=float) / population
+    pos = reach * floats(promoters) / population
+    neg = reach * ratio * floats(detractors) / population
     return pos, neg
 
 
@@ -281,7 +298,7 @@ def satisfaction_hazard(
     It rises exponentially as satisfaction falls below neutral. It depends on the customer's
     satisfaction only, so the model caches it per customer.
     """
-    s = np.asarray(satisfaction, dtype=float)
+    s = floats(satisfaction)
     h0 = -np.log1p(-base_weekly)
     return h0 * np.exp(sensitivity * (neutral - s))
 
@@ -292,7 +309,7 @@ def damped_churn_intensity(
     """Weekly churn intensity ``λ = (1 − c)(h + m)`` from a customer's satisfaction hazard h
     (:func:`satisfaction_hazard`): word of mouth m adds to it, switching cost c damps all of it."""
     return (1.0 - switching_cost) * (
-        np.asarray(hazard, dtype=float) + np.asarray(word_of_mouth_pull)
+        floats(hazard) + floats(word_of_mouth_pull)
     )
 
 
@@ -338,5 +355,5 @@ def funded_projects(budget: float, project_cost: float) -> int:
 
 def lifetime_value_multiple(retention: ArrayLike, discount_rate: ArrayLike) -> Array:
     """Customer lifetime value as a multiple of yearly margin: ``r / (1 + i − r)``."""
-    r = np.asarray(retention, dtype=float)
+    r = floats(retention)
     return r / (1.0 + np.asarray(discount_rate) - r)
