@@ -170,46 +170,26 @@ class Customers:
         if np.any(who[1:] <= who[:-1]):
             raise ValueError("Customers.change needs distinct customer ids in increasing order")
         w = self._writable
-        if firm is None and satisfaction is not None and expectation is not None:
-            # the week's interactions: one compiled pass, the same updates as below
-            m = self.market
-            kernels.change_values(
-                who,
-                w["firm"],
-                np.asarray(satisfaction, dtype=float),
-                np.asarray(expectation, dtype=float),
-                w["satisfaction"],
-                w["expectation"],
-                w["answers"],
-                w["hazard"],
-                w["totals"],
-                float(rules.per_week(m.base_churn_per_month, 52.0 / 12.0)),
-                m.churn_sensitivity,
-                m.satisfaction_neutral,
-            )
-            return
-        firm_was = w["firm"][who]
-        firm_now = firm_was if firm is None else self._write("firm", who, firm)
-        given = {"satisfaction": satisfaction, "expectation": expectation}
-        was, now = {}, {}
-        for name, values in given.items():
-            if values is None and firm is None:
-                continue  # neither the value nor its firm changes: nothing to update
-            was[name] = w[name][who]
-            now[name] = was[name] if values is None else self._write(name, who, values)
-        for i, name in enumerate(SUMMED):
-            if name not in was:
-                continue
-            if firm is None:  # the sum of the changes: small numbers, so little rounding
-                w["totals"][i] += self._by_firm(firm_now, now[name] - was[name])
-            else:
-                w["totals"][i] += self._by_firm(firm_now, now[name])
-                w["totals"][i] -= self._by_firm(firm_was, was[name])
-        if "satisfaction" in was:
-            answers = w["answers"]
-            answers += self._answers(firm_now, now["satisfaction"])
-            answers -= self._answers(firm_was, was["satisfaction"])
-            w["hazard"][who] = self._hazard(now["satisfaction"])
+
+        def values(name: str, given: Any) -> np.ndarray:  # as written: the array's dtype
+            dtype = w[name].dtype
+            if given is None:
+                return w[name][who]
+            return np.ascontiguousarray(np.broadcast_to(np.asarray(given, dtype=dtype), who.shape))
+
+        kernels.change(
+            who,
+            values("firm", firm),
+            values("satisfaction", satisfaction),
+            values("expectation", expectation),
+            firm is not None,
+            w["firm"],
+            w["satisfaction"],
+            w["expectation"],
+            w["answers"],
+            w["totals"],
+        )
+        w["hazard"][who] = self._hazard(w["satisfaction"][who])
 
     def drift_expectations(self, drift: float) -> None:
         """Every customer's expectation moves by ``drift``, kept within 0–1 (an era's drift, ODD
@@ -218,16 +198,6 @@ class Customers:
         np.add(e, drift, out=e)
         np.clip(e, 0.0, 1.0, out=e)
         self._writable["totals"][SUMMED.index("expectation")] = self._total(self.firm, e)
-
-    def _write(self, name: str, who: np.ndarray, values: Any) -> np.ndarray:
-        """Write ``values`` into guarded ``name`` at ``who``; the values as written (its dtype)."""
-        array = self._writable[name]
-        array[who] = values
-        return np.broadcast_to(np.asarray(values, dtype=array.dtype), who.shape)
-
-    def _by_firm(self, firm: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Each firm's sum of ``values`` over these customers (of a week's changes)."""
-        return np.bincount(firm, weights=values, minlength=self.n_firms)
 
     def _total(self, firm: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Each firm's sum of ``values`` over all customers, summed pairwise (``np.sum``): a

@@ -28,9 +28,25 @@ __all__ = ["COLUMNS", "CXModel"]
 COLUMNS = outputs.COLUMNS
 
 
+#: the per-interaction arrays the interactions' pass writes, in its order: name, dtype
+_INTERACTION_ARRAYS = (
+    ("firm", np.int64),
+    ("touchpoint", np.int64),
+    ("staff", np.int64),
+    ("visible", np.float64),
+    ("invisible", np.float64),
+    ("quality", np.float64),
+)
+
+
 @dataclass
 class Week:
-    """What happened to the interacting customers this week (indices into customer arrays)."""
+    """What happened to the interacting customers this week (indices into customer arrays).
+
+    Its per-interaction arrays are views of work arrays the model keeps from week to week
+    (fresh arrays of this size each week cost their page faults): valid until the next step,
+    so copy what you keep longer.
+    """
 
     who: np.ndarray
     firm: np.ndarray
@@ -122,7 +138,7 @@ class CXModel(mesa.Model):
         self.spells = SpellLog()
         self.strategies = Strategies(params, design, self.rng)
         self.best_in_market: float | None = None
-        self.week: Week | None = None  # the last week's interactions, for inspection
+        self.week: Week | None = None  # the last week's interactions, until the next step
         self._warm_up()
         self.datacollector = Collector(self.firm_names, agent_interval)
         self.datacollector.record(self, outputs.week_row(self._opening()))  # step 0
@@ -269,18 +285,21 @@ class CXModel(mesa.Model):
 
     def _interact(self, invisible: np.ndarray) -> Week:
         m, c, rng = self.scenario.market, self.customers, self.rng
-        draws = rng.random(out=self._buffer("draws", c.size, float))  # the same draws, in place
-        below = np.less(draws, m.interactions_per_week, out=self._buffer("below", c.size, bool))
-        who = np.flatnonzero(below)
-        u = rng.random(who.size)  # the touchpoint
-        r = rng.random(who.size)  # the frontline member met
-        noise = (  # rng.normal(0.0, m.quality_noise, who.size), the same draws, compiled
-            kernels.normal(rng, 0.0, m.quality_noise, who.size)
-            if m.quality_noise > 0
-            else np.zeros(who.size)
-        )
+        n = c.size
+        draws = rng.random(out=self._buffer("draws", n, float))  # the same draws, in place
+        who = kernels.below(draws, m.interactions_per_week, self._buffer("who", n, np.int64))
+        k = who.size
+        u = rng.random(out=self._buffer("u", n, float)[:k])  # the touchpoint
+        r = rng.random(out=self._buffer("r", n, float)[:k])  # the frontline member met
+        noise = self._buffer("noise", n, float)[:k]
+        if m.quality_noise > 0:  # rng.normal(0.0, m.quality_noise, k): the same draws
+            kernels.normal(rng, 0.0, m.quality_noise, noise)
+        else:
+            noise[:] = 0.0
         weight, _ = self._era(self.steps - 1)
-        f, tp, staff, visible, inv, quality, counts, sums = kernels.interact(
+        out = tuple(self._buffer(name, n, t)[:k] for name, t in _INTERACTION_ARRAYS)
+        counts, sums = np.zeros(self._n_firms, np.int64), np.zeros((3, self._n_firms))
+        kernels.interact(
             who,
             c.raw("firm"),
             u,
@@ -294,8 +313,11 @@ class CXModel(mesa.Model):
             invisible,
             m.skill_weight,
             weight,
-            self._n_firms,
+            out,
+            counts,
+            sums,
         )
+        f, tp, staff, visible, inv, quality = out
         none = np.zeros(who.size, dtype=bool)
         empty = np.zeros(0)
         return Week(
@@ -355,7 +377,10 @@ class CXModel(mesa.Model):
         best = self.best_in_market
         if best is None:
             best = float(wk.quality.mean()) if wk.quality.size else 0.0
-        s_new, e_new = kernels.update(
+        k = wk.who.size
+        s_new = self._buffer("s_new", c.size, float)[:k]
+        e_new = self._buffer("e_new", c.size, float)[:k]
+        kernels.update(
             wk.who,
             wk.firm,
             wk.quality,
@@ -373,6 +398,8 @@ class CXModel(mesa.Model):
             m.best_in_market_weight,
             m.brand_weight,
             m.expectation_adaptation,
+            s_new,
+            e_new,
         )
         c.recovered_before[wk.who[wk.resolved]] = True
         c.change(wk.who, satisfaction=s_new, expectation=e_new)

@@ -37,9 +37,7 @@ def _recount(c: Customers) -> list[str]:
     problems = []
     if not np.array_equal(c.answers, answers.reshape(n_f, 11)):
         problems.append("NPS answer histograms")
-    # the compiled update (cxsim.kernels) takes exp from the C library, numpy's vector code may
-    # round its last bit otherwise: equal to 1e-15, relative
-    if not np.allclose(c.hazard, hazard, rtol=1e-15, atol=0):
+    if not np.array_equal(c.hazard, hazard):
         problems.append("churn terms")
     if not np.allclose(rules.damped_churn_intensity(c.hazard, m.switching_cost), full, rtol=1e-15):
         problems.append("churn intensity")
