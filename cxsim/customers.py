@@ -253,34 +253,58 @@ class SpellLog:
 
     def close(self, customer: np.ndarray, firm: np.ndarray, start: np.ndarray, end: int) -> None:
         """Log the spells of ``customer`` at ``firm``, begun at ``start``, as ended at ``end``."""
-        if len(customer):
+        if len(customer):  # kept small (ids, weeks and firms fit): millions of spells
             self._chunks.append(
-                (customer.copy(), firm.copy(), start.copy(), np.full(len(customer), end))
+                (
+                    customer.astype(np.int32),
+                    firm.astype(np.int16),
+                    start.astype(np.int32),
+                    np.full(len(customer), end, dtype=np.int32),
+                )
             )
+
+    def columns(self, customers: Customers, end: int) -> dict[str, np.ndarray]:
+        """Every spell, sorted by customer and then start: ``customer``, ``firm`` (its index),
+        ``start_step``, ``duration`` (to ``end`` for a spell still running), as ``int32``, and
+        ``event`` (churned). Built a column at a time, each temporary freed before the next is
+        made: a run of a million customers has millions of spells."""
+        def closed(i: int) -> np.ndarray:  # one column of the closed spells
+            return np.concatenate([np.zeros(0, np.int32), *(chunk[i] for chunk in self._chunks)])
+
+        n = customers.size
+        n_closed = sum(len(chunk[0]) for chunk in self._chunks)
+
+        def joined(i: int, of_open: Any) -> np.ndarray:  # the closed spells first, then the open
+            out = np.empty(n_closed + n, dtype=np.int32)
+            out[:n_closed] = closed(i)
+            out[n_closed:] = of_open
+            return out
+
+        # sorted by customer, then start: a customer's closed spells were logged as they ended,
+        # so in order of start, and its open spell started after them all; a stable sort by
+        # customer alone keeps that order
+        customer = joined(0, np.arange(n))
+        order = np.argsort(customer, kind="stable")
+        out = {"customer": customer[order]}
+        del customer
+        out["firm"] = joined(1, customers.firm)[order]
+        out["start_step"] = joined(2, customers.start_step)[order]
+        duration = joined(3, end)[order]
+        out["duration"] = np.subtract(duration, out["start_step"], out=duration)
+        out["event"] = order < n_closed  # the closed spells come first
+        return out
 
     def frame(self, customers: Customers, firm_names: list[str]) -> pd.DataFrame:
         """One row per spell: ``customer, firm, start_step, end_step`` (NA while open), churned."""
-        if self._chunks:
-            c, f, s, e = (np.concatenate(parts) for parts in zip(*self._chunks, strict=True))
-        else:
-            c = f = s = e = np.array([], dtype=np.int64)
-        n = customers.size
-        cust = np.concatenate([c, np.arange(n)])
-        firm = np.concatenate([f, customers.firm])
-        start = np.concatenate([s, customers.start_step])
-        churned = np.concatenate([np.ones(len(c), dtype=bool), np.zeros(n, dtype=bool)])
-        ended = np.concatenate([e, np.zeros(n, dtype=np.int64)])
-        # sorted by customer, then start (a stable sort, as sort_values(kind="stable") would
-        # sort the frame), before the frame is built: one copy of each column, not two
-        order = np.lexsort((start, cust))
-        end = pd.array(ended[order], dtype="Int64")
-        end[~churned[order]] = pd.NA
+        cols = self.columns(customers, 0)
+        end = pd.array(cols["start_step"].astype(np.int64) + cols["duration"], dtype="Int64")
+        end[~cols["event"]] = pd.NA
         return pd.DataFrame(
             {
-                "customer": cust[order].astype(np.int64),
-                "firm": pd.Categorical.from_codes(firm[order].astype(int), categories=firm_names),
-                "start_step": start[order].astype(np.int64),
+                "customer": cols["customer"].astype(np.int64),
+                "firm": pd.Categorical.from_codes(cols["firm"], categories=firm_names),
+                "start_step": cols["start_step"].astype(np.int64),
                 "end_step": end,
-                "churned": churned[order],
+                "churned": cols["event"],
             }
         )

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 
 from . import rules
 
-__all__ = ["below", "change", "churn", "interact", "normal", "update"]
+__all__ = ["below", "change", "churn", "interact", "normal", "problems", "update"]
 
 
 @overload(rules.floats)
@@ -54,6 +54,7 @@ def _unit(x: ArrayLike):
 
 
 _jit = njit(cache=True, nogil=True)
+_problem_probability = _jit(rules.problem_probability)
 _visible_quality = _jit(rules.visible_quality)
 _interaction_quality = _jit(rules.interaction_quality)
 _disconfirmation = _jit(rules.disconfirmation_satisfaction)
@@ -79,6 +80,21 @@ def below(values: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:
     for i in range(values.size):  # branch-free: a branch taken at random costs a misprediction
         out[k] = i
         k += values[i] < threshold
+    return out[:k]
+
+
+@_jit
+def problems(
+    draws: np.ndarray, quality: np.ndarray, rate: float, mask: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """Which interactions went wrong: ``draws < rules.problem_probability(quality, rate)``,
+    written into ``mask``; their indices written into ``out``, and returned (that part of it)."""
+    k = 0
+    for j in range(draws.size):
+        failed = draws[j] < _problem_probability(quality[j], rate)
+        mask[j] = failed
+        out[k] = j
+        k += failed
     return out[:k]
 
 

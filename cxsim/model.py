@@ -21,6 +21,7 @@ from .finance import weekly_finance
 from .firm import FirmParameters, Strategies
 from .organization import Level, Newcomers, StaffMember, build_organization
 from .scenario import Scenario, load_scenario
+from .schema import Market
 
 __all__ = ["COLUMNS", "CXModel"]
 
@@ -56,6 +57,7 @@ class Week:
     invisible: np.ndarray
     quality: np.ndarray
     problem: np.ndarray  # bool per interaction
+    problems: np.ndarray  # the interactions with a problem (problem.nonzero()[0])
     complained: np.ndarray  # bool per interaction
     resolved: np.ndarray  # bool per interaction
     outcome: np.ndarray  # outcome level of each problem, in the order of problem.nonzero()
@@ -275,6 +277,12 @@ class CXModel(mesa.Model):
                     weight = era.visible_weight
         return weight, drift
 
+    def release_work_arrays(self) -> None:
+        """Free the work arrays kept from week to week (about 100 bytes per customer); a
+        later step makes them again. For a finished run whose tables are still to be built."""
+        self.__dict__.pop("_buffers", None)
+        self.week = None  # its arrays are views of them
+
     def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
         """A work array of ``n`` values kept from week to week, for the passes over every
         customer (a fresh array of a million values each week costs its page faults)."""
@@ -318,9 +326,8 @@ class CXModel(mesa.Model):
             sums,
         )
         f, tp, staff, visible, inv, quality = out
-        none = np.zeros(who.size, dtype=bool)
-        empty = np.zeros(0)
-        return Week(
+        none, empty = np.zeros(k, dtype=bool), np.zeros(0)
+        return Week(  # the problems' part is filled in by the problem funnel
             who,
             f,
             tp,
@@ -328,21 +335,35 @@ class CXModel(mesa.Model):
             visible,
             inv,
             quality,
-            none,
-            none.copy(),
-            none.copy(),
-            empty,
-            none[:0],
-            empty.astype(np.int64),
-            empty,
+            problem=none,
+            problems=empty.astype(np.int64),
+            complained=none.copy(),
+            resolved=none.copy(),
+            outcome=empty,
+            major=none[:0],
+            path=empty.astype(np.int64),
+            defection=empty,
             counts=counts,
             sums=sums,
         )
 
+    def _outcome_levels(self, m: Market) -> tuple[dict[str, float], dict[str, float]]:
+        """The outcome levels of minor and major problems, read once per market's rules (a
+        live change may replace them)."""
+        cached = self.__dict__.get("_levels")
+        if cached is None or cached[0] is not m:
+            cached = self._levels = (m, m.outcome_minor.model_dump(), m.outcome_major.model_dump())
+        return cached[1], cached[2]
+
     def _problems(self, wk: Week, capability: np.ndarray) -> None:
         m, rng = self.scenario.market, self.rng
-        wk.problem = rng.random(wk.who.size) < rules.problem_probability(wk.quality, m.problem_rate)
-        p = np.flatnonzero(wk.problem)  # the funnel runs on the few interactions that failed
+        n, k = self.customers.size, wk.who.size
+        draws = rng.random(out=self._buffer("problem_draws", n, float)[:k])
+        wk.problem = self._buffer("problem", n, bool)[:k]
+        p = kernels.problems(
+            draws, wk.quality, m.problem_rate, wk.problem, self._buffer("problems", n, np.int64)
+        )
+        wk.problems = p  # the funnel runs on the few interactions that failed
         u = rng.random((4, p.size))
         major = u[0] < m.major_problem_share
         complained = u[1] < rules.complaint_probability(
@@ -358,8 +379,7 @@ class CXModel(mesa.Model):
             complained,
             resolved,
             quick,
-            m.outcome_minor.model_dump(),
-            m.outcome_major.model_dump(),
+            *self._outcome_levels(m),
             cap=np.where(self.customers.recovered_before[wk.who[p]], m.satisfaction_neutral, 1.0),
         )
         wk.complained[p] = complained
@@ -413,7 +433,7 @@ class CXModel(mesa.Model):
     def _listen_and_redesign(self, wk: Week, journey: np.ndarray, week: int) -> None:
         m = self.scenario.market
         n_k = len(m.touchpoints)
-        p = np.flatnonzero(wk.problem)  # complaints and silent problems are among the few problems
+        p = wk.problems  # complaints and silent problems are among the few problems
         key = wk.firm[p] * n_k + wk.touchpoint[p]
         size = self._n_firms * n_k
         complained = wk.complained[p]
@@ -453,7 +473,7 @@ class CXModel(mesa.Model):
             c.churn_budget,
             pull,
             m.switching_cost,
-            wk.who[wk.problem],
+            wk.who[wk.problems],
             wk.defection,
             found,
         )

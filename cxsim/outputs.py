@@ -389,17 +389,17 @@ def lifetime_value(churn_rate_weekly: Any, market: Market) -> Any:
 
 
 def end_of_run(ts: pd.DataFrame, spells: pd.DataFrame, market: Market) -> pd.DataFrame:
-    """``END_METRICS`` of one run, indexed by firm, from its weekly table, spell log and market
-    parameters (the scenario's ``market``, read by the ``lifetime_value`` reducer)."""
+    """``END_METRICS`` of one run, indexed by firm, from its weekly table, spell log (``firm``,
+    ``start_step`` and ``event`` of ``runner.SPELL_COLUMNS``) and market parameters (the
+    scenario's ``market``, read by the ``lifetime_value`` reducer)."""
     final = ts[ts["step"] == ts["step"].max()].set_index("firm")
     last_year = ts[ts["step"] > ts["step"].max() - YEAR].groupby("firm", sort=False)
-    first = spells[spells["start_step"] == 0]
+    first = spells.loc[spells["start_step"] == 0, ["firm", "event"]]
     reduce: dict[str, Callable[[str], pd.Series]] = {
         "final": lambda col: final[col],
         "last_year_mean": lambda col: last_year[col].mean(),
         "initial_retained": lambda _: (
-            first["end_step"]
-            .isna()
+            (~first["event"])
             .groupby(first["firm"], observed=True)
             .mean()
             .reindex(final.index)

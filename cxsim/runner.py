@@ -9,6 +9,7 @@ The points of a sweep (grids, samples) come from :mod:`cxsim.designs`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -83,7 +84,33 @@ class RunResult:
     error: str = ""
     timeseries: pd.DataFrame | None = None
     metrics: pd.DataFrame | None = None
+    #: the run's spell log, ``SPELL_COLUMNS`` with ``firm`` categorical, the numbers ``int32``
+    #: and without the run's labels: a run of a million customers has millions of spells, so
+    #: the labels are added a batch of rows at a time as the table is written
+    #: (:meth:`spell_batches`)
     spells: pd.DataFrame | None = None
+
+    def spell_batches(self, rows: int = 1 << 18) -> Iterator[pd.DataFrame]:
+        """The spell log as it is written, in batches of ``rows``: the run's labels, then
+        ``SPELL_COLUMNS`` (``firm`` as a str column)."""
+        if self.spells is None:
+            return
+        for start in range(0, max(len(self.spells), 1), rows):
+            batch = self.spells.iloc[start : start + rows]
+            written = {"firm": batch["firm"].astype(str)}  # the numbers as int64
+            written.update({k: batch[k].astype(np.int64) for k in _SPELL_INTS})
+            batch = batch.assign(**written)
+            yield label_rows(batch.reset_index(drop=True), self.spec)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The run's table ``name`` (timeseries, metrics or spells) as it is written."""
+        return self.labelled_spells() if name == "spells" else getattr(self, name)
+
+    def labelled_spells(self) -> pd.DataFrame | None:
+        """The whole spell log as it is written (one frame: for small runs and tests)."""
+        if self.spells is None:
+            return None
+        return pd.concat(list(self.spell_batches()), ignore_index=True)
 
 
 # --------------------------------------------------------------------------- plans
@@ -174,6 +201,9 @@ SPELL_COLUMNS: dict[str, str] = {
     "event": "True if the spell ended in churn, False if still running at the end (censored)",
 }
 
+#: the spell log's integer columns: kept as int32 in a run's result, written as int64
+_SPELL_INTS = ("customer", "start_step", "duration")
+
 
 def label_rows(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
     """``df`` with the run's labels in front: ``RUN_LABELS``, then the point's varied keys."""
@@ -195,6 +225,11 @@ def label_rows(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
     return pd.concat([labels, df], axis=1)
 
 
+#: customers from which a finished model is collected at once (a full collection costs
+#: milliseconds, more than a small run's arrays are worth)
+_COLLECT_AT = 100_000
+
+
 def _forget(model: CXModel) -> None:
     """Let a finished model be freed: Mesa's ``Agent`` class numbers agents per model in a
     class-level dict keyed by the model (``Agent._ids``, mesa 3.3), which would otherwise keep
@@ -212,26 +247,20 @@ def run_one(spec: RunSpec) -> RunResult:
         model = CXModel(scenario, rng=np.random.default_rng(spec.seed_sequence()))
         try:
             model.run()
+            model.release_work_arrays()  # before the spell table is built
             ts = model.timeseries()
-            sp = model.customer_spells()
+            cols = model.spells.columns(model.customers, scenario.steps)
+            firms = model.firm_names
         finally:
             _forget(model)
             del model  # its arrays are not needed for the tables below
-        metrics = run_metrics(ts, sp, scenario.steps, scenario.market)
+            if scenario.market.customers >= _COLLECT_AT:
+                gc.collect()  # its staff refer to it: freed now, not at some later collection
+        cols["firm"] = pd.Categorical.from_codes(cols["firm"], categories=firms)
+        spells = pd.DataFrame({k: cols.pop(k) for k in SPELL_COLUMNS}, copy=False)
+        metrics = run_metrics(ts, spells, scenario.steps, scenario.market)
         if spec.record == "final":
             ts = ts[ts["step"] == ts["step"].max()]
-        spells = None
-        if spec.spells:
-            end = sp["end_step"].fillna(scenario.steps).astype("int64")
-            columns = {
-                "customer": sp["customer"].to_numpy(),
-                "duration": (end - sp["start_step"]).to_numpy(),
-                "event": sp["churned"].to_numpy(),
-                "firm": sp["firm"].astype(str),  # as a str column: no Python str per row
-                "start_step": sp["start_step"].to_numpy(),
-            }
-            spells = pd.DataFrame({k: columns[k] for k in SPELL_COLUMNS})
-            spells = label_rows(spells, spec)
         ts["firm"] = ts["firm"].astype(str)
         return RunResult(
             spec=spec,
@@ -239,7 +268,7 @@ def run_one(spec: RunSpec) -> RunResult:
             seconds=time.perf_counter() - start,
             timeseries=label_rows(ts.reset_index(drop=True), spec),
             metrics=label_rows(metrics, spec),
-            spells=spells,
+            spells=spells if spec.spells else None,
         )
     except Exception as exc:  # a failed run is recorded, it does not stop the others
         return failed_result(spec, start, exc)

@@ -263,43 +263,58 @@ def _per_replicate(
     spells: pd.DataFrame,
     steps: int,
     value: str,
-    curve: Callable[[pd.DataFrame, np.ndarray], np.ndarray],
+    curve: Callable[[np.ndarray, np.ndarray], np.ndarray],
     level: float,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One curve per scenario, firm and replicate on the weekly grid 0..steps, banded across
-    replicates; ``curve(group, grid)`` gives a replicate's curve."""
+    replicates; ``curve(counts, grid)`` gives a replicate's curve from its spells' counts by
+    duration ``(steps + 1, 2)``: column 0 spells still running, column 1 spells ended in churn.
+    ``rows``: a mask of the spells to count (all by default). The counts are made in one pass
+    over the spell log, never copying it a replicate at a time (it has millions of rows)."""
+    keys = ["scenario", "firm", "replicate"]
     grid = np.arange(0, steps + 1)
-    rows = [
+    if rows is not None:
+        spells = spells.loc[rows, [*keys, "duration", "event"]]
+    if spells.empty:
+        return pd.DataFrame(columns=["scenario", "firm", "week", *BAND_COLUMNS])
+    group = spells.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    n_groups = int(group.max()) + 1
+    first = np.unique(group, return_index=True)[1]  # each group's first row: its keys
+    width = 2 * (steps + 1)
+    cell = group * width  # each spell's group, duration and event
+    del group
+    cell += spells["duration"].to_numpy(np.int64) * 2
+    cell += spells["event"].to_numpy(bool)
+    counts = np.bincount(cell, minlength=n_groups * width).reshape(n_groups, steps + 1, 2)
+    del cell
+    labels = spells[keys].iloc[first].to_numpy()
+    rows_out = [
         pd.DataFrame(
             {
                 "scenario": scenario,
                 "firm": firm,
                 "replicate": replicate,
                 "week": grid,
-                value: curve(g, grid),
+                value: curve(counts[g], grid),
             }
         )
-        for (scenario, firm, replicate), g in spells.groupby(
-            ["scenario", "firm", "replicate"], sort=False, observed=True
-        )
+        for g, (scenario, firm, replicate) in enumerate(labels)
     ]
-    if not rows:
-        return pd.DataFrame(columns=["scenario", "firm", "week", *BAND_COLUMNS])
-    per_replicate = pd.concat(rows, ignore_index=True)
+    per_replicate = pd.concat(rows_out, ignore_index=True)
     return replicate_bands(per_replicate, ["scenario", "firm", "week"], value, level)
 
 
-def _kaplan_meier(g: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
-    """Kaplan–Meier survival of one replicate's spells at each week of ``grid``; 1 throughout
-    if nobody left (no event, no step down)."""
+def _kaplan_meier(counts: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Kaplan–Meier survival of one replicate's spells (``counts`` by duration, still running
+    and ended) at each week of ``grid``; 1 throughout if nobody left (no event, no step down)."""
     from statsmodels.duration.survfunc import SurvfuncRight  # see _logrank
 
-    events = g["event"].to_numpy(bool)
-    if not events.any():
+    if not counts[:, 1].any():
         return np.ones(len(grid))
     # one row per (duration, event) with its number of spells as a frequency weight: the same
     # estimate, to the bit (its counts are sums of whole numbers), without a row per spell
-    n = np.bincount(g["duration"].to_numpy(np.int64) * 2 + events, minlength=2)
+    n = counts.ravel()
     key = np.flatnonzero(n)
     sf = SurvfuncRight((key // 2).astype(float), key % 2, freq_weights=n[key].astype(float))
     idx = np.searchsorted(sf.surv_times, grid, side="right") - 1
@@ -318,11 +333,12 @@ def retention_bands(spells: pd.DataFrame, steps: int, level: float = 0.95) -> pd
     """Share of each firm's initial customers (there at week 0) still there at each week, per
     replicate, banded across replicates (the weekly path of ``retained`` in ``summary.csv``)."""
 
-    def kept(g: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
-        left = np.sort(np.where(g["event"].to_numpy(bool), g["duration"].to_numpy(), steps + 1))
-        return 1.0 - np.searchsorted(left, grid, side="right") / len(left)
+    def kept(counts: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        left = np.cumsum(counts[:, 1])[grid]  # churned by each week
+        return 1.0 - left / counts.sum()
 
-    return _per_replicate(spells[spells["start_step"] == 0], steps, "retained", kept, level)
+    start = spells["start_step"].to_numpy() == 0
+    return _per_replicate(spells, steps, "retained", kept, level, rows=start)
 
 
 def _logrank(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float, str]:

@@ -205,6 +205,33 @@ class ResultStore:
     def write_parquet(self, path: Path, df: pd.DataFrame) -> None:
         self.write_bytes_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
+    def write_parquet_batches(self, path: Path, frames: Iterable[pd.DataFrame]) -> int:
+        """Write frames of one schema as one table, a frame at a time, as
+        :meth:`write_parquet` would write them concatenated (the same values and dtypes);
+        returns the rows written."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq  # pandas' parquet engine
+
+        rows = 0
+
+        def write(tmp: Path) -> None:
+            nonlocal rows
+            rows, writer, schema = 0, None, None
+            try:
+                for df in frames:
+                    table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+                    if writer is None:
+                        schema = table.schema
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(table)
+                    rows += len(df)
+            finally:
+                if writer is not None:
+                    writer.close()
+
+        self.write_bytes_atomic(path, write)
+        return rows
+
     # ------------------------------------------------------------------ set-up
 
     def _lock(self) -> None:
@@ -453,11 +480,15 @@ class ResultStore:
             df = getattr(result, name)
             path = folder / f"{name}.parquet"
             if df is not None:
-                self.write_parquet(path, df)
+                if name == "spells":  # labelled a batch at a time: millions of rows
+                    rows = self.write_parquet_batches(path, result.spell_batches())
+                else:
+                    self.write_parquet(path, df)
+                    rows = len(df)
                 files[path.name] = {
                     "bytes": path.stat().st_size,
                     "sha256": _sha256(path),
-                    "rows": len(df),
+                    "rows": rows,
                 }
             elif self.owns(path):
                 path.unlink(missing_ok=True)  # a stale table of an earlier attempt

@@ -145,7 +145,7 @@ def test_cli_on_a_cluster_resumes_to_the_runs_here(
     here = list(runner.run_plan(runner.make_plan([cxsim.load_scenario(path)], 3, 42)))
     for table in ("timeseries", "metrics", "spells"):
         there = pd.read_parquet(out / f"{table}.parquet")
-        expected = pd.concat([getattr(r, table) for r in here], ignore_index=True)
+        expected = pd.concat([r.table(table) for r in here], ignore_index=True)
         sort = ["run_id", *[c for c in ("step", "firm", "customer", "start_step") if c in there]]
         pd.testing.assert_frame_equal(
             there.sort_values(sort).reset_index(drop=True),

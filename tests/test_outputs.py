@@ -111,7 +111,7 @@ def test_end_of_run_reducers_on_a_hand_made_run() -> None:
         {
             "firm": pd.Categorical(["A", "A", "A", "B", "B"]),
             "start_step": [0, 0, 5, 0, 0],
-            "end_step": [np.nan, 7.0, np.nan, np.nan, np.nan],
+            "event": [False, True, False, False, False],
         }
     )
     out = run_metrics(ts, spells, 60, Market()).set_index("firm")

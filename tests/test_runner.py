@@ -155,10 +155,12 @@ def test_every_run_table_has_the_point_index() -> None:
     assert [s.point_index for s in plan] == [0, 1]
     for spec in plan:
         result = run_one(spec)
-        for table in (result.timeseries, result.metrics, result.spells):
+        spells = result.labelled_spells()  # as written: labelled a batch at a time
+        for table in (result.timeseries, result.metrics, spells):
             assert list(table.columns[: len(RUN_LABELS)]) == list(RUN_LABELS)
             assert (table["point"] == int(spec.run_id.split("-")[1][1:])).all()
-        assert list(result.spells.columns[len(RUN_LABELS) + 1 :]) == list(SPELL_COLUMNS)
+        assert list(spells.columns[len(RUN_LABELS) + 1 :]) == list(SPELL_COLUMNS)
+        assert list(result.spells.columns) == list(SPELL_COLUMNS)
 
 
 def test_sample_points_are_a_seeded_latin_hypercube_or_sobol_design() -> None:
@@ -202,8 +204,11 @@ def test_spells_carry_the_customer_id_of_customer_spells() -> None:
     assert spec.spells
     model = cxsim.CXModel(tiny(), rng=np.random.default_rng(spec.seed_sequence())).run()
     expected = model.customer_spells()
-    spells = result.spells
+    spells = result.labelled_spells()
     assert list(spells.columns[len(RUN_LABELS) :]) == list(SPELL_COLUMNS)
+    batches = list(result.spell_batches(rows=7))  # the batches add up to the whole
+    assert len(batches) > 1
+    pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), spells)
     assert spells["customer"].tolist() == expected["customer"].tolist()
     assert spells["firm"].tolist() == expected["firm"].astype(str).tolist()
     assert spells["start_step"].tolist() == expected["start_step"].tolist()

@@ -232,7 +232,7 @@ def test_retention_at_the_last_week_is_the_retained_metric() -> None:
     data["market"]["base_churn_per_month"] = 0.2
     plan = make_plan([cxsim.load_scenario(data)], replicates=3, root_seed=4)
     results = [run_one(p) for p in plan]
-    spells = pd.concat([r.spells for r in results])
+    spells = pd.concat([r.labelled_spells() for r in results])
     metrics = pd.concat([r.metrics for r in results])
     assert spells["event"].any()
     kept = stats.retention_bands(spells, 12)
