@@ -73,7 +73,7 @@ class Settings:
     big_org_customers: int = 10_000
     big_org_weeks: int = 52
     full_run: tuple[int, int] = (1_000_000, 520)  # customers, weeks of the whole `cxsim run`
-    memory_runs: tuple[tuple[int, int], ...] = ((100_000, 260),)
+    memory_runs: tuple[tuple[int, int], ...] = ((100_000, 260), (1_000_000, 520))
     sweep_runs: int = 40
     sweep_run_size: tuple[int, int] = (2_000, 104)
     sweep_rounds: int = 3
@@ -226,11 +226,16 @@ def time_cases(s: Settings, say: Callable[[str], None]) -> dict[str, Any]:
     big = TimedModel(s.big_org_customers, s.big_org_weeks, s.rounds, s.big_organization)
     cases += [Case("big_organization", big)]
     cases += [Case("numpy", NumpyFloor(s.numpy_customers, s.numpy_repeats))]
+    # the objects built so far (Mesa's agents among them) are left out of every later garbage
+    # collection: a collection during one case would otherwise traverse every other case's
+    gc.collect()
+    gc.freeze()
     for k in range(s.rounds):
         say(f"round {k + 1} of {s.rounds}")
         order = cases[k % len(cases) :] + cases[: k % len(cases)]
         for case in order:
             case.samples.append(case.run(k))
+    gc.unfreeze()
     out: dict[str, Any] = {}
     for case in cases:
         keys = case.samples[0].keys()
@@ -254,12 +259,13 @@ def time_cases(s: Settings, say: Callable[[str], None]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- per run, in children
 
 _PEAK = """
-import os, resource, sys, time
+import os, resource, sys, tempfile, time
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = "1"
 import numpy as np
 import cxsim
 from cxsim import runner
+from cxsim.store import ResultStore
 n, weeks = int(sys.argv[1]), int(sys.argv[2])
 overrides = {"market.customers": n, "steps": weeks}
 sc = cxsim.apply_overrides(cxsim.load_scenario(sys.argv[3]), overrides)
@@ -267,12 +273,16 @@ spec = runner.make_plan([sc], 1, 42)[0]
 start = time.perf_counter()
 result = runner.run_one(spec)
 assert result.status == "ok", result.error
+with tempfile.TemporaryDirectory() as tmp, ResultStore(tmp, [spec]) as store:
+    store.open()
+    store.write(result)  # its tables on disk, the spell log labelled a batch at a time
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 def peak_of_run(customers: int, weeks: int) -> dict[str, Any]:
-    """One run as a worker does it (``runner.run_one``, spell log included), in a fresh child."""
+    """One run as a worker does it (``runner.run_one``, spell log included) and its tables
+    written as the CLI writes them (no figures), in a fresh child."""
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, str(customers), str(weeks), str(SCENARIO)],
         capture_output=True,
@@ -283,7 +293,7 @@ def peak_of_run(customers: int, weeks: int) -> dict[str, Any]:
     return {
         "customers": customers,
         "weeks": weeks,
-        "what": "runner.run_one",
+        "what": "runner.run_one + ResultStore.write (the run and its tables, no figures)",
         "seconds": float(seconds),
         "peak_mib": int(kib) / 1024,
     }
@@ -442,6 +452,10 @@ def goals(r: dict[str, Any], s: Settings) -> list[dict[str, Any]]:
     label = f"{full['customers']:,} x {full['weeks']} weeks, whole cxsim run"
     add(f"{label}: seconds", full["seconds"], "<= 30", full["seconds"] <= 30, "s")
     add(f"{label}: peak memory", full["peak_mib"], "<= 512", full["peak_mib"] <= 512, "MiB")
+    for run in r["memory"]:
+        if (run["customers"], run["weeks"]) == (full["customers"], full["weeks"]):
+            add(f"{label[: -len('whole cxsim run')]}the run and its tables (no figures): peak"
+                " memory", run["peak_mib"], "<= 512", run["peak_mib"] <= 512, "MiB")  # fmt: skip
     if len(s.sizes) >= 2:
         a, b = s.sizes[-2], s.sizes[-1]
         ratio = (
