@@ -167,14 +167,12 @@ class Customers:
         """Set the firm, satisfaction and/or expectation of customers ``who`` (distinct ids,
         increasing), and update their NPS answers, churn terms and their firms' sums to match:
         the one way to change any of them."""
-        if np.any(who[1:] <= who[:-1]):
-            raise ValueError("Customers.change needs distinct customer ids in increasing order")
         w = self._writable
 
         def values(name: str, given: Any) -> np.ndarray:  # as written: the array's dtype
             dtype = w[name].dtype
-            if given is None:
-                return w[name][who]
+            if given is None:  # unchanged: a firm that is not read, values as they are
+                return w[name][:0] if name == "firm" else w[name][who]
             return np.ascontiguousarray(np.broadcast_to(np.asarray(given, dtype=dtype), who.shape))
 
         kernels.change(

@@ -18,6 +18,8 @@ round a last bit otherwise.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 from numba.core import types
@@ -65,11 +67,12 @@ _damped_churn_intensity = _jit(rules.damped_churn_intensity)
 
 
 @_jit
-def normal(rng: np.random.Generator, loc: float, scale: float, out: np.ndarray) -> np.ndarray:
-    """Fill ``out`` with ``rng.normal(loc, scale, out.size)``: the same numbers drawn from
-    ``rng``, faster; returns ``out``."""
+def normal(rng: np.random.Generator, loc: Any, scale: Any, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` with ``rng.normal(loc, scale, out.size)`` (``loc`` and ``scale`` numbers or
+    arrays of ``out.size``): the same numbers drawn from ``rng``, faster; returns ``out``."""
+    loc, scale = np.broadcast_to(loc, out.shape), np.broadcast_to(scale, out.shape)
     for i in range(out.size):
-        out[i] = rng.normal(loc, scale)
+        out[i] = rng.normal(loc[i], scale[i])
     return out
 
 
@@ -191,7 +194,8 @@ def change(
     answers: np.ndarray,
     totals: np.ndarray,
 ) -> None:
-    """Customers ``who`` take firm ``new_firm`` (if ``moved``), satisfaction ``s_new`` and
+    """Customers ``who`` (distinct and increasing, else ValueError and nothing written) take
+    firm ``new_firm`` (if ``moved``; else it is not read), satisfaction ``s_new`` and
     expectation ``e_new``; their firms' answer histograms and sums follow (caches of
     :class:`cxsim.customers.Customers`, whose ``change`` this is; it sets the churn hazards
     itself, with numpy's vector ``exp``, five times as fast as the C library's here). A sum
@@ -200,10 +204,14 @@ def change(
     n_firms = totals.shape[1]
     added = np.zeros((2, n_firms))
     removed = np.zeros((2, n_firms))
+    for j in range(1, who.size):  # checked before anything is written
+        if who[j] <= who[j - 1]:
+            raise ValueError("Customers.change needs distinct customer ids in increasing order")
     for j in range(who.size):
         i = who[j]
         f0, s0, e0 = firm[i], satisfaction[i], expectation[i]
-        f1, s1, e1 = new_firm[j], s_new[j], e_new[j]
+        f1 = new_firm[j] if moved else f0
+        s1, e1 = s_new[j], e_new[j]
         if moved:
             added[0, f1] += s1
             added[1, f1] += e1

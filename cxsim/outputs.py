@@ -79,7 +79,7 @@ class Context:
 
     def _mean(self, total: np.ndarray, k: np.ndarray) -> np.ndarray:
         """Each firm's ``total`` over its ``k`` (NaN for none)."""
-        return np.divide(total, k, out=np.full(self.n_firms, np.nan), where=k > 0)
+        return total / np.where(k > 0, k, np.nan)
 
     @cached_property
     def customers(self) -> np.ndarray:

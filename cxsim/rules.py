@@ -222,11 +222,9 @@ def problem_path(complained: ArrayLike, resolved: ArrayLike, quick: ArrayLike) -
     resolved = np.asarray(resolved, dtype=bool) & complained
     quick = np.asarray(quick, dtype=bool) & resolved
     at = {name: i for i, name in enumerate(OUTCOME_PATHS)}
-    return np.select(
-        [~complained, quick, resolved],
-        [at["did_not_complain"], at["resolved_quickly"], at["resolved"]],
-        default=at["not_resolved"],
-    ).astype(np.int64)
+    path = np.where(resolved, at["resolved"], at["not_resolved"])  # np.select, without its cost
+    path = np.where(quick, at["resolved_quickly"], path)
+    return np.where(complained, path, at["did_not_complain"]).astype(np.int64)
 
 
 def problem_outcome(

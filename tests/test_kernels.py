@@ -23,6 +23,10 @@ def test_normal_draws_what_numpy_draws(rng: np.random.Generator) -> None:
     drawn = kernels.normal(rng, 0.1, 0.08, np.empty(5000))
     assert np.array_equal(drawn, twin.normal(0.1, 0.08, 5000))
     assert rng.random() == twin.random()  # and leaves the generator where numpy leaves it
+    loc, scale = rng.random(300), rng.random(300)  # and with a mean and sd per draw
+    twin.random(600)
+    drawn = kernels.normal(rng, loc, scale, np.empty(300))
+    assert np.array_equal(drawn, twin.normal(loc, scale))
 
 
 def test_below_is_flatnonzero(rng: np.random.Generator) -> None:
@@ -112,3 +116,12 @@ def test_churn_is_the_rules(rng: np.random.Generator) -> None:
     assert np.array_equal(budget, expected)
     assert np.array_equal(leaving[:left], np.flatnonzero(expected < 0))
     assert 0 < left < n
+
+
+def test_change_refuses_ids_out_of_order_and_writes_nothing(rng: np.random.Generator) -> None:
+    c = Customers.create(Market(customers=100), np.array([0.5, 0.5]), rng)
+    before = {name: getattr(c, name).copy() for name in ("satisfaction", "answers", "totals")}
+    with pytest.raises(ValueError, match="increasing order"):
+        c.change(np.array([3, 9, 9]), satisfaction=np.zeros(3), expectation=np.zeros(3))
+    for name, values in before.items():
+        assert np.array_equal(getattr(c, name), values)
