@@ -25,19 +25,21 @@ __all__ = [
 
 #: runs in one job (a results folder holds one sub-folder per run)
 DEFAULT_MAX_RUNS = 100_000
-#: customer-weeks in one job: ~28 hours of one core at SECONDS_PER_CUSTOMER_WEEK
+#: customer-weeks in one job: ~14 hours of one core at SECONDS_PER_CUSTOMER_WEEK
 DEFAULT_MAX_CUSTOMER_WEEKS = 1e12
-#: time per customer per week: `benchmarks/bench_step.py 100000 1000000 --steps 52` gives
-#: 80-95 ns on the 2-core development machine; rounded up
-SECONDS_PER_CUSTOMER_WEEK = 100e-9
+#: time per customer per week: `benchmarks/bench.py` gives 20-40 ns per customer-step at 10^5
+#: and 10^6 customers on the 2-core development machine, and a run's warm-up weeks (not in a
+#: job's customer-weeks) add up to 40%; rounded up (small runs cost more per customer)
+SECONDS_PER_CUSTOMER_WEEK = 50e-9
 #: peak bytes per customer of a run, with its weekly table and spell log: invisible_war.yaml at
 #: 10^6 customers x 260 weeks peaks at 533 MB RSS, 177 MB of it the imports (~360 B/customer)
 BYTES_PER_CUSTOMER = 400
 #: peak bytes per staff member: ~680 B measured at 2M staff (two 100x50x200 firms, 1.49 GB
 #: peak RSS; ~420 B of it the Mesa agent, ~110 B the arrays), rounded up
 BYTES_PER_STAFF = 1_000
-#: a worker process with numpy, pandas, scipy, Mesa and cxsim imported (peak RSS 177 MB)
-BYTES_PER_WORKER = 200 * 2**20
+#: a worker process with numpy, pandas, scipy, numba, Mesa and cxsim imported and its
+#: compiled kernels loaded (peak RSS 291 MiB, ~100 MiB of it numba's LLVM)
+BYTES_PER_WORKER = 300 * 2**20
 #: bytes per row of the weekly table (~30 columns) kept until the run ends
 BYTES_PER_ROW = 400
 

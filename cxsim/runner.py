@@ -90,7 +90,7 @@ class RunResult:
     #: (:meth:`spell_batches`)
     spells: pd.DataFrame | None = None
 
-    def spell_batches(self, rows: int = 1 << 18) -> Iterator[pd.DataFrame]:
+    def spell_batches(self, rows: int = 1 << 16) -> Iterator[pd.DataFrame]:
         """The spell log as it is written, in batches of ``rows``: the run's labels, then
         ``SPELL_COLUMNS`` (``firm`` as a str column)."""
         if self.spells is None:
