@@ -530,6 +530,16 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown(r: dict[str, Any]) -> str:
+    """The goals as the README's table (a test checks the README shows the committed JSON)."""
+    rows = ["| goal (issue 11) | target | measured | met |", "|---|---|---|---|"]
+    for g in r["goals"]:
+        figure = f"{g['figure']:.3g} {g['unit']}".strip()
+        target = g["target"].replace("<=", "≤").replace(">=", "≥")
+        rows.append(f"| {g['goal']} | {target} | {figure} | {'yes' if g['met'] else 'no'} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Measure, print the table, write the JSON; return the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

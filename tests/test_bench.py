@@ -64,3 +64,10 @@ def test_quick_benchmark_writes_every_figure(tmp_path: Path) -> None:
     for goal in data["goals"]:
         assert set(goal) == {"goal", "figure", "unit", "target", "met"}
         assert isinstance(goal["met"], bool)
+
+
+def test_the_readme_shows_the_committed_measurement() -> None:
+    bench = _bench()
+    measured = json.loads((ROOT / "benchmarks" / "bench.json").read_text(encoding="utf-8"))
+    assert not measured["quick"]
+    assert bench.markdown(measured) in (ROOT / "README.md").read_text(encoding="utf-8")
