@@ -9,7 +9,7 @@ compiled code), so the formulas live in one place and their unit tests cover bot
 
 The model draws its random numbers in bulk, in the order it always has, and passes them in, so
 results are the same draw for draw. The one draw made here, :func:`normal`, is numba's port of
-numpy's ziggurat on the same generator: the same numbers, about 3.5 times as fast as
+numpy's ziggurat on the same generator: the same numbers, two to three times as fast as
 ``Generator.normal`` (a test checks they are equal). Sums run in the order
 ``np.bincount`` sums (index order), so per-firm sums are bit-identical to it. ``exp`` is left to
 numpy (the churn hazard), whose vector code is several times as fast as the C library's and may
