@@ -280,6 +280,18 @@ print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_m
 """
 
 
+def _child_run(customers: int, weeks: int, what: str, seconds: str, kib: str) -> dict[str, Any]:
+    """A run measured in a child: its size, what ran, wall seconds and peak MiB (from the
+    child's printed seconds and ``ru_maxrss`` in KiB)."""
+    return {
+        "customers": customers,
+        "weeks": weeks,
+        "what": what,
+        "seconds": float(seconds),
+        "peak_mib": int(kib) / 1024,
+    }
+
+
 def peak_of_run(customers: int, weeks: int) -> dict[str, Any]:
     """One run as a worker does it (``runner.run_one``, spell log included) and its tables
     written as the CLI writes them (no figures), in a fresh child."""
@@ -290,13 +302,8 @@ def peak_of_run(customers: int, weeks: int) -> dict[str, Any]:
         check=True,
     )
     seconds, kib = done.stdout.split()
-    return {
-        "customers": customers,
-        "weeks": weeks,
-        "what": "runner.run_one + ResultStore.write (the run and its tables, no figures)",
-        "seconds": float(seconds),
-        "peak_mib": int(kib) / 1024,
-    }
+    what = "runner.run_one + ResultStore.write (the run and its tables, no figures)"
+    return _child_run(customers, weeks, what, seconds, kib)
 
 
 def whole_cli_run(customers: int, weeks: int) -> dict[str, Any]:
@@ -323,13 +330,9 @@ def whole_cli_run(customers: int, weeks: int) -> dict[str, Any]:
         if done.returncode:
             raise RuntimeError(f"cxsim run failed: {done.stderr[-2000:]}")
         seconds, kib = done.stderr.strip().splitlines()[-1].split()
-    return {
-        "customers": customers,
-        "weeks": weeks,
-        "what": "cxsim run (1 replicate, spell log, tables, figures)",
-        "seconds": float(seconds),
-        "peak_mib": int(kib) / 1024,
-    }
+    return _child_run(
+        customers, weeks, "cxsim run (1 replicate, spell log, tables, figures)", seconds, kib
+    )
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -243,7 +243,7 @@ def measure(model: CXModel, steps: int | None = None) -> Measures:
         model.step()
         k, wk = model.steps, model.week
         if k + STAY_WEEKS <= steps:
-            p = np.flatnonzero(wk.problem)
+            p = wk.problems
             who = wk.who[p]
             cell = wk.major.astype(int) * n_paths + wk.path
             queue.append((k, who, wk.firm[p], cell))

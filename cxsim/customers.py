@@ -175,10 +175,11 @@ class Customers:
                 return w[name][:0] if name == "firm" else w[name][who]
             return np.ascontiguousarray(np.broadcast_to(np.asarray(given, dtype=dtype), who.shape))
 
+        s_new = values("satisfaction", satisfaction)
         kernels.change(
             who,
             values("firm", firm),
-            values("satisfaction", satisfaction),
+            s_new,
             values("expectation", expectation),
             firm is not None,
             w["firm"],
@@ -187,7 +188,7 @@ class Customers:
             w["answers"],
             w["totals"],
         )
-        w["hazard"][who] = self._hazard(w["satisfaction"][who])
+        w["hazard"][who] = self._hazard(s_new)  # what the pass wrote
 
     def drift_expectations(self, drift: float) -> None:
         """Every customer's expectation moves by ``drift``, kept within 0–1 (an era's drift, ODD

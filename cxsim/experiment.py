@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,10 @@ class Boundary:
 
     def setting(self, value: Any) -> dict[str, Any]:
         return dict.fromkeys(self.keys, value)
+
+    def at(self, values: Sequence[Any]) -> Boundary:
+        """The same lever swept on ``values`` (a grid's coarser pass over a boundary)."""
+        return replace(self, values=values)
 
 
 @dataclass(frozen=True)

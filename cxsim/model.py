@@ -278,14 +278,14 @@ class CXModel(mesa.Model):
         return weight, drift
 
     def release_work_arrays(self) -> None:
-        """Free the work arrays kept from week to week (about 100 bytes per customer); a
+        """Free the work arrays kept from week to week (about 140 bytes per customer); a
         later step makes them again. For a finished run whose tables are still to be built."""
         self.__dict__.pop("_buffers", None)
         self.week = None  # its arrays are views of them
 
     def _buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
-        """A work array of ``n`` values kept from week to week, for the passes over every
-        customer (a fresh array of a million values each week costs its page faults)."""
+        """A work array of ``n`` values kept from week to week, for the passes over every customer
+        or interaction (a fresh array of a million values each week costs its page faults)."""
         buffers = self.__dict__.setdefault("_buffers", {})
         if name not in buffers or len(buffers[name]) != n:
             buffers[name] = np.empty(n, dtype=dtype)

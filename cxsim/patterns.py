@@ -12,6 +12,32 @@ from .experiment import Arm, Boundary, Experiment, Grid
 
 __all__ = ["EXPERIMENTS", "by_name"]
 
+#: the levers swept alone and again, on fewer values, as a grid's first lever
+_CEO_COMMITMENT = Boundary(
+    "firms.0.leadership.ceo_commitment",
+    (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    arms=(0,),
+    label="the CEO-led firm's CEO commitment",
+)
+_VISIBLE_WEIGHT = Boundary(
+    "market.visible_weight",
+    (0.5, 0.7, 0.9, 1.0),
+    arms=(0, 1),
+    label="the weight customers give the visible part of quality",
+)
+_MINOR_REPORTED = Boundary(
+    "market.complaint_rate_minor",
+    (0.036, 0.2, 0.5, 0.9),
+    arms=(0, 1),
+    label="the share of minor problems customers report",
+)
+_CHAMPION_TIES = Boundary(
+    "firms.0.champions.ties_per_champion",
+    (0, 2, 5, 10),
+    arms=(0, 1),
+    label="BigAsk's champions' cross-silo ties",
+)
+
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment(
         name="p1_ceo_led",
@@ -20,21 +46,11 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "delegates CX to a CCO and stays lukewarm.",
         arms=(Arm("ceo_led", "Focal", 1.0), Arm("cco_only", "Focal", -1.0)),
         expect=1,
-        boundary=Boundary(
-            "firms.0.leadership.ceo_commitment",
-            (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
-            arms=(0,),
-            label="the CEO-led firm's CEO commitment",
-        ),
+        boundary=_CEO_COMMITMENT,
         advice="Do not hand CX to a CCO instead of leading it: the CCO adds execution only on "
         "top of a CEO's own visible commitment.",
         grid=Grid(
-            Boundary(
-                "firms.0.leadership.ceo_commitment",
-                (0.5, 0.7, 0.9),
-                arms=(0,),
-                label="the CEO-led firm's CEO commitment",
-            ),
+            _CEO_COMMITMENT.at((0.5, 0.7, 0.9)),
             Boundary(
                 "firms.0.cco.authority",
                 (0.25, 0.5, 1.0),
@@ -50,22 +66,12 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "retention to it.",
         arms=(Arm("invisible_war", "Rival", 1.0), Arm("invisible_war", "Focal", -1.0)),
         expect=-1,
-        boundary=Boundary(
-            "market.visible_weight",
-            (0.5, 0.7, 0.9, 1.0),
-            arms=(0, 1),
-            label="the weight customers give the visible part of quality",
-        ),
+        boundary=_VISIBLE_WEIGHT,
         advice="Copying a rival's visible programs does not copy its retention; what cannot be "
         "seen (culture, and leaders who make programs land) is the lasting advantage.",
         # the copy lag's first value is 0: the change column is the part of the loss that is lag
         grid=Grid(
-            Boundary(
-                "market.visible_weight",
-                (0.5, 0.7, 1.0),
-                arms=(0, 1),
-                label="the weight customers give the visible part of quality",
-            ),
+            _VISIBLE_WEIGHT.at((0.5, 0.7, 1.0)),
             Boundary(
                 "firms.1.copies.lag_weeks",
                 (0, 26, 52),
@@ -81,21 +87,11 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "complaint recovery only, because most problems are never reported.",
         arms=(Arm("service_only", "Journey", 1.0), Arm("service_only", "ServiceDesk", -1.0)),
         expect=1,
-        boundary=Boundary(
-            "market.complaint_rate_minor",
-            (0.036, 0.2, 0.5, 0.9),
-            arms=(0, 1),
-            label="the share of minor problems customers report",
-        ),
+        boundary=_MINOR_REPORTED,
         advice="Treat CX as the whole journey, not the complaint desk: the problems that drive "
         "churn are mostly the ones nobody reports.",
         grid=Grid(
-            Boundary(
-                "market.complaint_rate_minor",
-                (0.036, 0.3, 0.9),
-                arms=(0, 1),
-                label="the share of minor problems customers report",
-            ),
+            _MINOR_REPORTED.at((0.036, 0.3, 0.9)),
             Boundary(
                 "firms.0.programs.service_tools.intensity",
                 (0.3, 0.6, 0.9),
@@ -161,21 +157,11 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "piecemeal budget.",
         arms=(Arm("diagonal", "BigAsk", 1.0), Arm("diagonal", "Piecemeal", -1.0)),
         expect=1,
-        boundary=Boundary(
-            "firms.0.champions.ties_per_champion",
-            (0, 2, 5, 10),
-            arms=(0, 1),
-            label="BigAsk's champions' cross-silo ties",
-        ),
+        boundary=_CHAMPION_TIES,
         advice="Back grassroots champions with a real budget and ties across silos; a piecemeal "
         "budget buys enthusiasm, not results.",
         grid=Grid(
-            Boundary(
-                "firms.0.champions.ties_per_champion",
-                (0, 5, 10),
-                arms=(0, 1),
-                label="BigAsk's champions' cross-silo ties",
-            ),
+            _CHAMPION_TIES.at((0, 5, 10)),
             Boundary(
                 "firms.0.champions.budget_per_week",
                 (2000, 10000, 40000),
